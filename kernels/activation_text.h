@@ -18,10 +18,10 @@ namespace rectifier {
 absl::StatusOr<Activation> ParseActivation(std::string_view text);
 
 // Canonical text form: the name, then in parentheses the parameters that differ from their defaults in
-// catalogue order (required parameters always). Numbers print in the shortest form that parses back to the
-// same double. ParseActivation(FormatActivation(a)) == a for every valid `a`.
+// catalogue order (required parameters always), separated by ", "; lists as "[0.1, 0.2]"; no parentheses
+// when no parameter is printed, e.g. "relu", "gelu(approximate=tanh)",
+// "threshold(threshold=0.5, value=0)". Numbers print in the shortest form that parses back to the same
+// double. ParseActivation(FormatActivation(a)) == a for every valid `a`.
 std::string FormatActivation(const Activation& activation);
-
-bool operator==(const Activation& a, const Activation& b);
 
 }  // namespace rectifier

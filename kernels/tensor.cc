@@ -3,7 +3,7 @@
 #include <limits>
 #include <string>
 
-#include "absl/strings/str_cat.h"
+#include "kernels/str_cat.h"
 
 namespace rectifier {
 
@@ -12,10 +12,10 @@ absl::StatusOr<int64_t> NumElements(std::span<const int64_t> shape, std::string_
   for (size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] < 0) {
       return absl::InvalidArgumentError(
-          absl::StrCat(field, "[", i, "] must be non-negative; was ", shape[i]));
+          StrCat(field, "[", i, "] must be non-negative; was ", shape[i]));
     }
     if (shape[i] != 0 && count > std::numeric_limits<int64_t>::max() / shape[i]) {
-      return absl::InvalidArgumentError(absl::StrCat(field, " has more elements than fit in int64"));
+      return absl::InvalidArgumentError(StrCat(field, " has more elements than fit in int64"));
     }
     count *= shape[i];
   }

@@ -35,6 +35,10 @@ void Prelu(DataType dtype, const void* in, void* out, size_t outer, size_t chann
 // Works for every floating-point dtype and, where relu does, integer dtypes.
 void Crelu(DataType dtype, const void* in, void* out, size_t outer, size_t block);
 
+// One piece of a CReLU row, for splitting a long row between threads: out_positive[i] = relu(in[i]) and
+// out_negative[i] = relu(-in[i]) for i < count.
+void CreluChunk(DataType dtype, const void* in, void* out_positive, void* out_negative, size_t count);
+
 // Name of the instruction set the dispatcher chose on this CPU ("AVX2", "AVX3", ...), for logs and metrics.
 const char* TargetName();
 
