@@ -1,0 +1,292 @@
+#include "server/activation_service.h"
+
+#include <deque>
+#include <memory>
+#include <mutex>
+
+#include "kernels/catalogue.h"
+#include "kernels/str_cat.h"
+#include "server/grpc_status.h"
+
+namespace rectifier::server {
+namespace {
+
+const absl::Status kStopping = absl::UnavailableError("the server is shutting down; retry on another replica");
+const absl::Status kOverloaded = absl::UnavailableError("the server is overloaded (executor queue full); retry later");
+
+// Runs `handler` on a request: inline when small, else on the executor; `done(status)` follows either way
+// (on the executor thread, or before Run returns). Cancelled or expired calls are not computed.
+template <typename Done>
+void Run(const ActivationServiceOptions& options, grpc::CallbackServerContext* context,
+         const v1::ApplyRequest& request, v1::ApplyResponse* response, Done done) {
+  auto prepared = options.handler->Prepare(request, response);
+  if (!prepared.ok()) {
+    done(prepared.status());
+    return;
+  }
+  if (prepared->input_bytes <= options.inline_compute_max_bytes) {
+    done(ApplyHandler::Compute(*prepared));
+    return;
+  }
+  auto task = [context, prepared = std::move(*prepared), done]() mutable {
+    if (context->IsCancelled()) {
+      done(absl::CancelledError("the call was cancelled before it was computed"));
+      return;
+    }
+    if (context->deadline() < std::chrono::system_clock::now()) {
+      done(absl::DeadlineExceededError("the deadline passed before the request was computed"));
+      return;
+    }
+    done(ApplyHandler::Compute(prepared));
+  };
+  if (!options.executor->Schedule(std::move(task))) done(options.gate->stopping() ? kStopping : kOverloaded);
+}
+
+// One ApplyStream call. Owned by itself through `self_` (released in OnDone); the shutdown drain holds a
+// weak reference, so a drain racing with the end of the call never touches a deleted reactor. Finish() is
+// always the last thing a method does and is called without mutex_ held: gRPC may run OnDone before
+// Finish returns.
+class ApplyStreamReactor final : public grpc::ServerBidiReactor<v1::ApplyRequest, v1::ApplyResponse> {
+ public:
+  static ApplyStreamReactor* Start(const ActivationServiceOptions& options, grpc::CallbackServerContext* context) {
+    auto reactor = std::shared_ptr<ApplyStreamReactor>(new ApplyStreamReactor(options, context));
+    reactor->self_ = reactor;
+    std::weak_ptr<ApplyStreamReactor> weak = reactor;
+    reactor->drain_id_ = options.gate->AddDrainListener([weak] {
+      if (auto alive = weak.lock()) alive->Drain();
+    });
+    reactor->StartRead(&reactor->request_);
+    return reactor.get();
+  }
+
+  void OnReadDone(bool ok) override {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (!ok || finished_) {
+      reads_done_ = true;
+      FinishIfDone(lock);
+      return;
+    }
+    auto request = std::make_shared<v1::ApplyRequest>(std::move(request_));
+    request_.Clear();
+    ++outstanding_;
+    const bool stopping = draining_;
+    if (!reads_done_ && outstanding_ < options_.max_stream_outstanding) {
+      StartRead(&request_);
+    } else if (!reads_done_) {
+      read_paused_ = true;
+    }
+    lock.unlock();
+
+    auto response = std::make_shared<v1::ApplyResponse>();
+    if (stopping) {
+      response->set_request_id(request->request_id());
+      Complete(response, kStopping);
+      return;
+    }
+    // The callback keeps the reactor and the request (whose tensor the computation borrows) alive.
+    Run(options_, context_, *request, response.get(),
+        [self = self_, request, response](const absl::Status& status) { self->Complete(response, status); });
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::unique_lock<std::mutex> lock(mutex_);
+    responses_.pop_front();
+    --outstanding_;
+    if (!ok) {
+      // The client is gone: drop what is left, finish once the work in progress is done.
+      write_failed_ = true;
+      outstanding_ -= static_cast<int>(responses_.size());
+      responses_.clear();
+    }
+    if (!responses_.empty()) {
+      StartWrite(responses_.front().get());
+      return;
+    }
+    writing_ = false;
+    if (read_paused_ && !reads_done_ && !write_failed_) {
+      read_paused_ = false;
+      StartRead(&request_);
+    }
+    FinishIfDone(lock);
+  }
+
+  void OnDone() override {
+    options_.gate->RemoveDrainListener(drain_id_);
+    options_.gate->Leave();
+    std::shared_ptr<ApplyStreamReactor> last = std::move(self_);  // May delete this on return.
+  }
+
+ private:
+  ApplyStreamReactor(const ActivationServiceOptions& options, grpc::CallbackServerContext* context)
+      : options_(options), context_(context) {}
+
+  // On the shutdown thread: answer what was accepted, then finish with UNAVAILABLE.
+  void Drain() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    draining_ = true;
+    reads_done_ = true;
+    FinishIfDone(lock);
+  }
+
+  void Complete(const std::shared_ptr<v1::ApplyResponse>& response, const absl::Status& status) {
+    if (!status.ok()) {
+      const std::string request_id = response->request_id();
+      response->Clear();
+      response->set_request_id(request_id);
+      response->mutable_error()->set_code(static_cast<int>(status.code()));
+      response->mutable_error()->set_message(std::string(status.message()));
+    }
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (write_failed_ || finished_) {
+      --outstanding_;
+      FinishIfDone(lock);
+      return;
+    }
+    responses_.push_back(response);
+    if (!writing_) {
+      writing_ = true;
+      StartWrite(responses_.front().get());
+    }
+  }
+
+  // Finishes the call when nothing is left to read, compute or write. Releases `lock` first.
+  void FinishIfDone(std::unique_lock<std::mutex>& lock) {
+    if (finished_ || !reads_done_ || outstanding_ > 0 || writing_) return;
+    finished_ = true;
+    grpc::Status status = grpc::Status::OK;
+    if (write_failed_) {
+      status = grpc::Status(grpc::StatusCode::CANCELLED, "the client stopped reading the stream");
+    } else if (draining_) {
+      status = ToGrpcStatus(kStopping);
+    }
+    lock.unlock();
+    Finish(status);
+  }
+
+  const ActivationServiceOptions& options_;
+  grpc::CallbackServerContext* const context_;
+  std::shared_ptr<ApplyStreamReactor> self_;  // Reset in OnDone.
+  uint64_t drain_id_ = 0;
+  std::mutex mutex_;
+  v1::ApplyRequest request_;  // Target of the outstanding read; touched only by the read's owner.
+  // All below guarded by mutex_.
+  std::deque<std::shared_ptr<v1::ApplyResponse>> responses_;  // The front is being written when writing_.
+  int outstanding_ = 0;        // Requests read whose response is not yet written (or dropped).
+  bool writing_ = false;
+  bool reads_done_ = false;    // No further read will be started.
+  bool read_paused_ = false;   // A read is due once outstanding_ drops.
+  bool write_failed_ = false;
+  bool draining_ = false;
+  bool finished_ = false;
+};
+
+// A unary reaction that leaves the gate when it finishes.
+void FinishUnary(const ActivationServiceOptions& options, grpc::ServerUnaryReactor* reactor, const absl::Status& status) {
+  options.gate->Leave();
+  reactor->Finish(ToGrpcStatus(status));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ActivationService>> ActivationService::Create(const ActivationServiceOptions& options) {
+  if (options.handler == nullptr || options.executor == nullptr || options.models == nullptr ||
+      options.gate == nullptr) {
+    return absl::InvalidArgumentError("handler, executor, models and gate must be set");
+  }
+  if (options.max_stream_outstanding <= 0) {
+    return absl::InvalidArgumentError(
+        StrCat("max_stream_outstanding must be positive; was ", options.max_stream_outstanding));
+  }
+  return std::unique_ptr<ActivationService>(new ActivationService(options));
+}
+
+absl::Status ActivationService::Admit(grpc::CallbackServerContext* context) const {
+  if (options_.authenticator != nullptr) {
+    const auto& metadata = context->client_metadata();
+    auto it = metadata.find("authorization");
+    std::string_view value;
+    if (it != metadata.end()) value = std::string_view(it->second.data(), it->second.size());
+    absl::Status auth = options_.authenticator->Check(it == metadata.end() ? nullptr : &value);
+    if (!auth.ok()) return auth;
+  }
+  if (!options_.gate->TryEnter()) return kStopping;
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* ActivationService::Apply(grpc::CallbackServerContext* context,
+                                                   const v1::ApplyRequest* request, v1::ApplyResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::Status admitted = Admit(context);
+  if (!admitted.ok()) {
+    reactor->Finish(ToGrpcStatus(admitted));
+    return reactor;
+  }
+  Run(options_, context, *request, response,
+      [this, reactor](const absl::Status& status) { FinishUnary(options_, reactor, status); });
+  return reactor;
+}
+
+grpc::ServerBidiReactor<v1::ApplyRequest, v1::ApplyResponse>* ActivationService::ApplyStream(
+    grpc::CallbackServerContext* context) {
+  absl::Status admitted = Admit(context);
+  if (!admitted.ok()) {
+    // A reactor that finishes at once with the admission error.
+    class Refused final : public grpc::ServerBidiReactor<v1::ApplyRequest, v1::ApplyResponse> {
+     public:
+      explicit Refused(const absl::Status& status) { Finish(ToGrpcStatus(status)); }
+      void OnDone() override { delete this; }
+    };
+    return new Refused(admitted);
+  }
+  return ApplyStreamReactor::Start(options_, context);
+}
+
+grpc::ServerUnaryReactor* ActivationService::ListActivations(grpc::CallbackServerContext* context,
+                                                             const v1::ListActivationsRequest*,
+                                                             v1::ListActivationsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::Status admitted = Admit(context);
+  if (!admitted.ok()) {
+    reactor->Finish(ToGrpcStatus(admitted));
+    return reactor;
+  }
+  static constexpr const char* kParamTypeNames[] = {"double", "double_list", "int", "enum"};
+  for (const ActivationInfo& info : Catalogue()) {
+    v1::ActivationInfo* out = response->add_activations();
+    out->set_name(std::string(info.name));
+    out->set_formula(std::string(info.formula));
+    for (const ParamInfo& param : info.params) {
+      v1::ParameterInfo* p = out->add_parameters();
+      p->set_name(std::string(param.name));
+      p->set_type(kParamTypeNames[static_cast<int>(param.type)]);
+      p->set_default_value(std::string(param.default_text));
+      p->set_description(std::string(param.description));
+      for (std::string_view value : param.enum_values) p->add_allowed_values(std::string(value));
+    }
+    for (DataType dtype : kAllDataTypes) {
+      if (AcceptsDataType(info.kind, dtype)) out->add_dtypes(DataTypeToProto(dtype));
+    }
+  }
+  FinishUnary(options_, reactor, absl::OkStatus());
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ActivationService::ListModels(grpc::CallbackServerContext* context,
+                                                        const v1::ListModelsRequest*, v1::ListModelsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::Status admitted = Admit(context);
+  if (!admitted.ok()) {
+    reactor->Finish(ToGrpcStatus(admitted));
+    return reactor;
+  }
+  for (const Model& model : options_.models->models()) {
+    v1::ModelInfo* out = response->add_models();
+    out->set_name(model.name);
+    out->set_activation(model.activation_text);
+    ActivationToProto(model.activation, out->mutable_spec());
+  }
+  FinishUnary(options_, reactor, absl::OkStatus());
+  return reactor;
+}
+
+}  // namespace rectifier::server

@@ -1,0 +1,58 @@
+// ActivationService: the rectifier.v1 gRPC service on gRPC's callback API.
+//
+// Reactions never block: small requests are computed right in the reaction (cheaper than a thread hop),
+// larger ones on the Executor. Every call passes the CallGate (refused with UNAVAILABLE while stopping) and,
+// when configured, the TokenAuthenticator. Borrows everything in its options; they must outlive the
+// service and the grpc::Server it is registered with.
+#pragma once
+
+#include <cstddef>
+
+#include "rectifier/v1/rectifier.grpc.pb.h"
+#include "server/apply_handler.h"
+#include "server/call_gate.h"
+#include "server/executor.h"
+#include "server/model_repository.h"
+#include "server/token_authenticator.h"
+
+namespace rectifier::server {
+
+struct ActivationServiceOptions {
+  const ApplyHandler* handler = nullptr;         // Required.
+  Executor* executor = nullptr;                  // Required.
+  const ModelRepository* models = nullptr;       // Required.
+  CallGate* gate = nullptr;                      // Required.
+  const TokenAuthenticator* authenticator = nullptr;  // Optional: null admits every caller.
+  // Requests with at most this many input bytes are computed on the gRPC thread that received them.
+  // 64 KiB: below it, a kernel call costs less than the hand-off to another thread (see bench/README.md).
+  size_t inline_compute_max_bytes = 64 * 1024;
+  // Requests of one ApplyStream being computed or waiting to be written; reading pauses above it, so a
+  // client that does not read its responses cannot make the server buffer without bound.
+  int max_stream_outstanding = 64;
+};
+
+class ActivationService final : public v1::ActivationService::CallbackService {
+ public:
+  static absl::StatusOr<std::unique_ptr<ActivationService>> Create(const ActivationServiceOptions& options);
+
+  grpc::ServerUnaryReactor* Apply(grpc::CallbackServerContext* context, const v1::ApplyRequest* request,
+                                  v1::ApplyResponse* response) override;
+  grpc::ServerBidiReactor<v1::ApplyRequest, v1::ApplyResponse>* ApplyStream(
+      grpc::CallbackServerContext* context) override;
+  grpc::ServerUnaryReactor* ListActivations(grpc::CallbackServerContext* context,
+                                            const v1::ListActivationsRequest* request,
+                                            v1::ListActivationsResponse* response) override;
+  grpc::ServerUnaryReactor* ListModels(grpc::CallbackServerContext* context, const v1::ListModelsRequest* request,
+                                       v1::ListModelsResponse* response) override;
+
+  // Admission of a call: the gate (UNAVAILABLE while stopping), then the token. On OK the caller has
+  // entered the gate and must Leave() it when the call finishes.
+  absl::Status Admit(grpc::CallbackServerContext* context) const;
+  const ActivationServiceOptions& options() const { return options_; }
+
+ private:
+  explicit ActivationService(const ActivationServiceOptions& options) : options_(options) {}
+  const ActivationServiceOptions options_;
+};
+
+}  // namespace rectifier::server

@@ -1,0 +1,61 @@
+#include "server/apply_handler.h"
+
+#include "kernels/apply.h"
+#include "kernels/status.h"
+#include "kernels/str_cat.h"
+#include "kernels/validation.h"
+
+namespace rectifier::server {
+
+absl::StatusOr<std::unique_ptr<ApplyHandler>> ApplyHandler::Create(const ApplyHandlerOptions& options) {
+  if (options.models == nullptr) return absl::InvalidArgumentError("models must be set; was null");
+  if (options.limits.max_elements <= 0) {
+    return absl::InvalidArgumentError(StrCat("limits.max_elements must be positive; was ", options.limits.max_elements));
+  }
+  if (options.limits.max_rank <= 0) {
+    return absl::InvalidArgumentError(StrCat("limits.max_rank must be positive; was ", options.limits.max_rank));
+  }
+  return std::unique_ptr<ApplyHandler>(new ApplyHandler(options));
+}
+
+absl::StatusOr<ApplyHandler::Prepared> ApplyHandler::Prepare(const v1::ApplyRequest& request,
+                                                             v1::ApplyResponse* response) const {
+  response->set_request_id(request.request_id());
+  Prepared prepared;
+  const bool has_activation = request.has_activation();
+  const bool has_model = !request.model().empty();
+  if (has_activation == has_model) {
+    return absl::InvalidArgumentError(has_activation
+                                          ? "set either activation or model, not both"
+                                          : "set activation (an inline spec) or model (a repository name)");
+  }
+  if (has_model) {
+    const Model* model = options_.models->Find(request.model());
+    if (model == nullptr) {
+      return absl::NotFoundError(StrCat("model '", request.model(), "' is not in the repository; ListModels lists them"));
+    }
+    prepared.activation = model->activation;
+  } else {
+    RECTIFIER_ASSIGN_OR_RETURN(prepared.activation, ActivationFromProto(request.activation()));
+  }
+  if (!request.has_input()) return absl::InvalidArgumentError("input must be set");
+  RECTIFIER_ASSIGN_OR_RETURN(prepared.input, TensorViewFromProto(request.input(), options_.limits, "input"));
+  absl::Status fits = ValidateForInput(prepared.activation, prepared.input.dtype, prepared.input.shape, "input");
+  if (!fits.ok()) {
+    // Parameter names from the kernel library are relative to the activation.
+    return absl::Status(fits.code(), has_model ? StrCat("model '", request.model(), "': ", std::string(fits.message()))
+                                               : std::string(fits.message()));
+  }
+  const std::vector<int64_t> out_shape = OutputShape(prepared.activation, prepared.input.shape);
+  RECTIFIER_ASSIGN_OR_RETURN(const int64_t out_elements, NumElements(out_shape, "output.shape"));
+  prepared.output = PrepareOutputTensor(OutputDataType(prepared.activation, prepared.input.dtype), out_shape,
+                                        static_cast<size_t>(out_elements), response->mutable_output());
+  prepared.input_bytes = request.input().data().size();
+  return prepared;
+}
+
+absl::Status ApplyHandler::Compute(const Prepared& prepared) {
+  return Apply(prepared.activation, prepared.input, prepared.output);
+}
+
+}  // namespace rectifier::server

@@ -1,0 +1,42 @@
+// Translation between rectifier.v1 protobuf messages and the kernel library's types. The only place that
+// knows both; everything it returns is validated, with INVALID_ARGUMENT messages naming the proto field
+// (e.g. "activation.celu.alpha must be non-zero; was 0").
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "kernels/activation.h"
+#include "kernels/data_type.h"
+#include "kernels/tensor.h"
+#include "rectifier/v1/rectifier.pb.h"
+
+namespace rectifier::server {
+
+std::optional<DataType> DataTypeFromProto(v1::DataType dtype);
+v1::DataType DataTypeToProto(DataType dtype);
+
+// A validated activation from its proto form; unset parameters take PyTorch's defaults.
+absl::StatusOr<Activation> ActivationFromProto(const v1::Activation& proto);
+void ActivationToProto(const Activation& activation, v1::Activation* proto);
+
+// Limits applied to every request tensor; exceeding one is RESOURCE_EXHAUSTED.
+struct TensorLimits {
+  int64_t max_elements = int64_t{1} << 28;
+  int max_rank = 16;
+};
+
+// A view of a request tensor: checks the data type, the rank and element count against `limits`, negative
+// dimensions, overflow, and that data holds exactly prod(shape) * element size bytes. The view borrows
+// `proto`'s shape and data. `field` names the tensor in messages ("input").
+absl::StatusOr<TensorView> TensorViewFromProto(const v1::Tensor& proto, const TensorLimits& limits,
+                                               std::string_view field);
+
+// Shapes `proto` as a tensor of `dtype` and `shape`, sizes its data (uninitialised content) and returns a
+// view to write the result into. The view borrows `proto`.
+MutableTensorView PrepareOutputTensor(DataType dtype, std::span<const int64_t> shape, size_t elements,
+                                      v1::Tensor* proto);
+
+}  // namespace rectifier::server

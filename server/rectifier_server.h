@@ -1,0 +1,85 @@
+// RectifierServer: the assembled gRPC server. Owns the executor, the rectifier.v1 service, the gRPC server
+// on the main port (plaintext or TLS / mTLS, with message-size limits, health checking and reflection)
+// and, optionally, a plaintext port serving only grpc.health.v1 for Kubernetes probes.
+//
+// Start() warms the kernels up before it listens, so health reports SERVING only once requests can be
+// served at full speed. Shutdown() drains: health goes NOT_SERVING, new calls are refused with
+// UNAVAILABLE, calls in flight finish within the grace period, and what is left then is cancelled.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "grpcpp/server.h"
+#include "server/activation_service.h"
+#include "server/apply_handler.h"
+#include "server/call_gate.h"
+#include "server/executor.h"
+#include "server/model_repository.h"
+#include "server/token_authenticator.h"
+
+namespace rectifier::server {
+
+struct TlsOptions {
+  std::string certificate_chain_pem;  // Required.
+  std::string private_key_pem;        // Required.
+  std::string client_ca_pem;          // Non-empty: mutual TLS, clients must present a certificate it signed.
+};
+
+struct RectifierServerOptions {
+  // host:port of the main port (rectifier.v1, health, reflection). Port 0 picks a free port (tests).
+  std::string address = "0.0.0.0:50051";
+  // host:port of a plaintext port serving only grpc.health.v1; empty for none.
+  std::string health_address;
+  std::optional<TlsOptions> tls;  // Unset: plaintext.
+  // Accepted bearer tokens; empty: no authentication. Health checks never need one.
+  std::vector<std::string> auth_tokens;
+  // Largest request message accepted, in bytes (gRPC answers RESOURCE_EXHAUSTED above it).
+  size_t max_message_bytes = size_t{64} << 20;
+  TensorLimits limits;
+  // Executor threads for kernel work; 0: one per available core.
+  int threads = 0;
+  // See ActivationServiceOptions.
+  size_t inline_compute_max_bytes = 64 * 1024;
+  // Borrowed; must outlive the server. Required.
+  const ModelRepository* models = nullptr;
+};
+
+class RectifierServer {
+ public:
+  // Builds, warms up and starts listening. UNAVAILABLE when a port cannot be bound; INVALID_ARGUMENT for
+  // bad options.
+  static absl::StatusOr<std::unique_ptr<RectifierServer>> Start(const RectifierServerOptions& options);
+  ~RectifierServer();
+
+  int port() const { return port_; }
+  int health_port() const { return health_port_; }  // 0 without a health address.
+  const CallGate& gate() const { return gate_; }
+
+  // Drains (see the class comment), then stops both ports. Returns the calls cancelled because they
+  // were still running when `grace` expired. Idempotent; the destructor calls it with no grace.
+  int64_t Shutdown(std::chrono::microseconds grace);
+
+ private:
+  RectifierServer() = default;
+  void SetServing(bool serving);
+
+  CallGate gate_;
+  std::unique_ptr<TokenAuthenticator> authenticator_;
+  std::unique_ptr<ApplyHandler> handler_;
+  std::unique_ptr<Executor> executor_;
+  std::unique_ptr<ActivationService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<grpc::Server> health_server_;
+  int port_ = 0;
+  int health_port_ = 0;
+  bool shut_down_ = false;  // Touched only by the thread that calls Shutdown.
+};
+
+}  // namespace rectifier::server

@@ -1,0 +1,217 @@
+// The rectifier-server binary: it starts, reports SERVING, serves, and exits 0 on SIGTERM within the grace
+// period; --help prints every flag and exits 0; a bad flag exits non-zero with a message naming it.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/server/server_fixture.h"
+
+#ifndef RECTIFIER_SERVER_BINARY
+#error "RECTIFIER_SERVER_BINARY must name the rectifier-server binary"
+#endif
+
+extern char** environ;
+
+namespace rectifier::server::itest {
+namespace {
+
+using ::testing::HasSubstr;
+
+// A loopback port that was free a moment ago (bound to port 0, then closed).
+int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+// A child process running the binary, its stdout and stderr going to files.
+class ServerProcess {
+ public:
+  ServerProcess(const ScratchDir& dir, std::vector<std::string> args) : dir_(dir) {
+    std::vector<std::string> argv_storage = {RECTIFIER_SERVER_BINARY};
+    argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (std::string& arg : argv_storage) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, dir_.Path("stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 2, dir_.Path("stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    // The child must take SIGTERM even if this process blocks it.
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t none;
+    sigemptyset(&none);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+    if (posix_spawn(&pid_, argv[0], &actions, &attr, argv.data(), environ) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+  }
+  ~ServerProcess() {
+    if (pid_ > 0 && !exited_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  bool started() const { return pid_ > 0; }
+  void Signal(int signal) const { kill(pid_, signal); }
+
+  // Waits up to `timeout` for the process to exit; its wait status, or nullopt on timeout.
+  std::optional<int> Wait(std::chrono::milliseconds timeout) {
+    if (exited_) return status_;
+    int status = 0;
+    bool done = WaitFor([&] { return waitpid(pid_, &status, WNOHANG) == pid_; }, timeout);
+    if (!done) return std::nullopt;
+    exited_ = true;
+    status_ = status;
+    return status;
+  }
+  bool running() {
+    if (exited_) return false;
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      exited_ = true;
+      status_ = status;
+      return false;
+    }
+    return true;
+  }
+  std::string stdout_text() const { return ReadWholeFile(dir_.Path("stdout")); }
+  std::string stderr_text() const { return ReadWholeFile(dir_.Path("stderr")); }
+
+ private:
+  const ScratchDir& dir_;
+  pid_t pid_ = -1;
+  bool exited_ = false;
+  int status_ = 0;
+};
+
+TEST(ServerBinaryTest, ServesAndExitsZeroOnSigterm) {
+  ScratchDir dir;
+  const std::string models = dir.Write("models.yaml", "models:\n  - name: stem_prelu\n    activation: \"prelu(weight=[0.25, 0.1, 0.3])\"\n");
+  const int port = FreePort(), health_port = FreePort(), metrics_port = FreePort();
+  ASSERT_GT(port, 0);
+  ServerProcess process(dir, {"--address", "127.0.0.1:" + std::to_string(port), "--health-address",
+                              "127.0.0.1:" + std::to_string(health_port), "--metrics-address",
+                              "127.0.0.1:" + std::to_string(metrics_port), "--threads", "2", "--shutdown-grace",
+                              "5s", "--models", models, "--log-level", "info"});
+  ASSERT_TRUE(process.started());
+
+  // Wait for SERVING (start-up warms the kernels up first).
+  // A new channel per attempt: a channel that found the port closed would wait out its reconnect backoff.
+  bool serving = WaitFor([&] {
+    if (!process.running()) return true;
+    HealthResult health = CheckHealth(MakeChannel(port), "rectifier.v1.ActivationService", 200ms);
+    if (!health.status.ok()) std::this_thread::sleep_for(20ms);  // Not listening yet: poll gently.
+    return health.status.ok() && health.serving == Serving::kServing;
+  }, 30000ms);
+  ASSERT_TRUE(serving && process.running()) << "not SERVING; stderr:\n" << process.stderr_text();
+  HealthResult health = CheckHealth(MakeChannel(health_port), "");
+  EXPECT_TRUE(health.status.ok()) << health.status.error_message();
+  EXPECT_EQ(health.serving, Serving::kServing);
+
+  // One Apply, by the file's model.
+  auto channel = MakeChannel(port);
+  auto stub = v1::ActivationService::NewStub(channel);
+  v1::ApplyRequest request;
+  request.set_model("stem_prelu");
+  const std::vector<int64_t> shape = {2, 3, 50};
+  SetTensor(request.mutable_input(), DataType::kFloat32, shape, RandomData(DataType::kFloat32, 300, 1));
+  grpc::ClientContext context;
+  context.set_deadline(In(10000ms));
+  v1::ApplyResponse response;
+  grpc::Status status = stub->Apply(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(SameAsKernel(response.output(), ExpectedFor(request, ParseOrDie("prelu(weight=[0.25, 0.1, 0.3])"))));
+
+  const auto started = std::chrono::steady_clock::now();
+  process.Signal(SIGTERM);
+  std::optional<int> exit = process.Wait(15000ms);
+  ASSERT_TRUE(exit.has_value()) << "still running 15 s after SIGTERM (grace 5 s)";
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s + 2s) << "an idle server should stop at once";
+  EXPECT_TRUE(WIFEXITED(*exit)) << "killed by signal " << (WIFSIGNALED(*exit) ? WTERMSIG(*exit) : 0);
+  EXPECT_EQ(WEXITSTATUS(*exit), 0) << "stderr:\n" << process.stderr_text();
+  EXPECT_FALSE(CheckHealth(channel, "", 500ms).status.ok()) << "the port is closed";
+}
+
+TEST(ServerBinaryTest, HelpListsEveryFlagAndExitsZero) {
+  ScratchDir dir;
+  ServerProcess process(dir, {"--help"});
+  ASSERT_TRUE(process.started());
+  std::optional<int> exit = process.Wait(10000ms);
+  ASSERT_TRUE(exit.has_value());
+  ASSERT_TRUE(WIFEXITED(*exit));
+  EXPECT_EQ(WEXITSTATUS(*exit), 0) << process.stderr_text();
+  const std::string help = process.stdout_text();
+  for (const char* flag : {"--address", "--metrics-address", "--health-address", "--max-message-bytes",
+                           "--max-tensor-elements", "--max-rank", "--threads", "--shutdown-grace", "--models",
+                           "--tls-cert", "--tls-key", "--tls-client-ca", "--auth-token-file", "--log-format",
+                           "--log-level", "--config", "--help"}) {
+    EXPECT_THAT(help, HasSubstr(flag));
+  }
+  // Every setting's environment variable too.
+  for (const char* env : {"RECTIFIER_ADDRESS", "RECTIFIER_MAX_MESSAGE_BYTES", "RECTIFIER_AUTH_TOKEN_FILE",
+                          "RECTIFIER_SHUTDOWN_GRACE", "RECTIFIER_CONFIG"}) {
+    EXPECT_THAT(help, HasSubstr(env));
+  }
+}
+
+TEST(ServerBinaryTest, InvalidFlagExitsNonZeroWithAMessage) {
+  {
+    ScratchDir dir;
+    ServerProcess process(dir, {"--no-such-flag", "1"});
+    ASSERT_TRUE(process.started());
+    std::optional<int> exit = process.Wait(10000ms);
+    ASSERT_TRUE(exit.has_value());
+    ASSERT_TRUE(WIFEXITED(*exit));
+    EXPECT_NE(WEXITSTATUS(*exit), 0);
+    EXPECT_THAT(process.stderr_text(), HasSubstr("no-such-flag"));
+  }
+  {
+    ScratchDir dir;
+    ServerProcess process(dir, {"--max-message-bytes", "64MB"});
+    ASSERT_TRUE(process.started());
+    std::optional<int> exit = process.Wait(10000ms);
+    ASSERT_TRUE(exit.has_value());
+    ASSERT_TRUE(WIFEXITED(*exit));
+    EXPECT_NE(WEXITSTATUS(*exit), 0);
+    EXPECT_THAT(process.stderr_text(), HasSubstr("max-message-bytes"));
+  }
+  {
+    // A models file that does not exist: fails at start-up, naming the file.
+    ScratchDir dir;
+    ServerProcess process(dir, {"--address", "127.0.0.1:0", "--metrics-address", "127.0.0.1:0", "--models",
+                                dir.Path("missing.yaml")});
+    ASSERT_TRUE(process.started());
+    std::optional<int> exit = process.Wait(30000ms);
+    ASSERT_TRUE(exit.has_value());
+    ASSERT_TRUE(WIFEXITED(*exit));
+    EXPECT_NE(WEXITSTATUS(*exit), 0);
+    EXPECT_THAT(process.stderr_text(), HasSubstr("missing.yaml"));
+  }
+}
+
+}  // namespace
+}  // namespace rectifier::server::itest

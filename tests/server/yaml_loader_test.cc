@@ -1,0 +1,155 @@
+#include "server/yaml_loader.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/read_file.h"
+#include "tests/server/test_util.h"
+
+namespace rectifier::server {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string Repeat(std::string_view piece, int times) {
+  std::string out;
+  for (int i = 0; i < times; ++i) out += piece;
+  return out;
+}
+
+TEST(EstimateYamlNestingDepth, TypicalFiles) {
+  EXPECT_EQ(EstimateYamlNestingDepth(""), 0);
+  EXPECT_EQ(EstimateYamlNestingDepth("a: 1\nb: 2\n"), 1);
+  EXPECT_EQ(EstimateYamlNestingDepth("models:\n  - name: x\n    activation: relu\n"), 3);
+  EXPECT_EQ(EstimateYamlNestingDepth("models: [{name: x, activation: relu}]\n"), 3);
+}
+
+TEST(EstimateYamlNestingDepth, CountsFlowBrackets) {
+  EXPECT_EQ(EstimateYamlNestingDepth("[[[[1]]]]"), 5);           // The line itself counts one level.
+  EXPECT_EQ(EstimateYamlNestingDepth(Repeat("[", 1000)), 1001);  // Unterminated: still counted.
+  EXPECT_EQ(EstimateYamlNestingDepth("{a: {b: {c: 1}}}"), 4);
+  EXPECT_EQ(EstimateYamlNestingDepth("a: [\n [\n  [1]\n ]\n]\n"), 6);  // Spans lines; indents count too.
+  EXPECT_EQ(EstimateYamlNestingDepth("[1]\n[2]\n[3]\n"), 2);           // Closed brackets do not accumulate.
+  EXPECT_EQ(EstimateYamlNestingDepth("[[\"]]]]\", x, [1]]"), 3);       // Closers clamp at zero.
+}
+
+TEST(EstimateYamlNestingDepth, CountsBlockIndentationAndIndicators) {
+  EXPECT_EQ(EstimateYamlNestingDepth("a:\n b:\n  c:\n   d: 1\n"), 4);
+  EXPECT_EQ(EstimateYamlNestingDepth("a:\n  b: 1\nc:\n  d: 1\n"), 2);  // Dedent pops levels.
+  EXPECT_EQ(EstimateYamlNestingDepth("- - - - x\n"), 5);
+  EXPECT_EQ(EstimateYamlNestingDepth("? ? ? x\n"), 4);
+  std::string deep;
+  for (int i = 0; i < 200; ++i) deep += std::string(static_cast<size_t>(i), ' ') + "k:\n";
+  EXPECT_EQ(EstimateYamlNestingDepth(deep), 200);
+}
+
+TEST(EstimateYamlNestingDepth, CountsBracketsEvenInQuotesAndComments) {
+  // An over-estimate, on purpose: the scan cannot tell a quoted scalar from a plain one holding a quote.
+  EXPECT_EQ(EstimateYamlNestingDepth("a: \"[[[\"\n"), 4);
+  EXPECT_EQ(EstimateYamlNestingDepth("a: 1 # [[[[\n"), 5);
+  EXPECT_EQ(EstimateYamlNestingDepth("a: 'it''s [x]'\n"), 2);
+}
+
+TEST(EstimateYamlNestingDepth, QuotesCannotHideNesting) {
+  // In block context `x '[[[` is a plain scalar and the quote opens nothing; a quote-aware scan would have
+  // skipped everything up to the next quote.
+  std::string text = "a: x '\n";
+  for (int i = 0; i < 100; ++i) text += std::string(static_cast<size_t>(i), ' ') + "k:\n";
+  EXPECT_EQ(EstimateYamlNestingDepth(text), 100);
+  // In flow context `x '` is a plain scalar ended by the bracket, which opens a real sequence.
+  EXPECT_EQ(EstimateYamlNestingDepth("[x '[[[[[1]]]]]]\n"), 7);
+  // A '#' after a blank inside a quoted string is no comment.
+  EXPECT_EQ(EstimateYamlNestingDepth("[\"x #\", [[[[1]]]]]\n"), 6);
+}
+
+TEST(EstimateYamlNestingDepth, CarriageReturnsAndFlowContextLinesCount) {
+  EXPECT_EQ(EstimateYamlNestingDepth("a:\r b:\r  c:\r   d: 1\r"), 4);
+  EXPECT_EQ(EstimateYamlNestingDepth("a:\r\n  b:\r\n"), 2);  // CRLF: the empty line between is blank.
+  // Indentation counts inside flow collections too (over-estimating pretty-printed JSON).
+  EXPECT_EQ(EstimateYamlNestingDepth("{\n  \"a\": [\n    1\n  ]\n}\n"), 5);
+  EXPECT_EQ(EstimateYamlNestingDepth("? k\n: - - x\n"), 4);
+}
+
+TEST(ParseYaml, ParsesOneDocument) {
+  absl::StatusOr<YAML::Node> node = ParseYaml("a: 1\nb: [x, y]\n", "test", {});
+  ASSERT_TRUE(node.ok()) << node.status();
+  EXPECT_EQ((*node)["a"].Scalar(), "1");
+  EXPECT_EQ((*node)["b"].size(), 2u);
+  EXPECT_TRUE(ParseYaml("", "test", {}).value().IsNull());
+  EXPECT_TRUE(ParseYaml("# nothing\n", "test", {}).value().IsNull());
+}
+
+TEST(ParseYaml, RejectsDeepNestingBeforeYamlCppSeesIt) {
+  YamlLimits limits;
+  // A flow bomb: 200000 brackets would overflow yaml-cpp's recursion-bounded stack or hit its own limit.
+  absl::StatusOr<YAML::Node> flow = ParseYaml(Repeat("[", 200000), "bomb", limits);
+  ASSERT_FALSE(flow.ok());
+  EXPECT_EQ(flow.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(flow.status().message(), "bomb nests 200001 levels deep; the limit is 64");
+
+  absl::StatusOr<YAML::Node> block = ParseYaml(Repeat("- ", 65) + "x\n", "bomb", limits);
+  EXPECT_EQ(block.status().message(), "bomb nests 66 levels deep; the limit is 64");
+
+  // Exactly at the limit is fine.
+  absl::StatusOr<YAML::Node> at_limit = ParseYaml(Repeat("[", 63) + Repeat("]", 63), "ok", limits);
+  EXPECT_TRUE(at_limit.ok()) << at_limit.status();
+
+  limits.max_nesting_depth = 3;
+  EXPECT_EQ(ParseYaml("[[[[1]]]]", "small", limits).status().message(), "small nests 5 levels deep; the limit is 3");
+}
+
+TEST(ParseYaml, RejectsOversizedText) {
+  YamlLimits limits;
+  limits.max_file_bytes = 10;
+  EXPECT_EQ(ParseYaml("a: 12345678\n", "big", limits).status().message(), "big is larger than the limit of 10B");
+  EXPECT_TRUE(ParseYaml("a: 1234\n", "ok", limits).ok());
+}
+
+TEST(ParseYaml, ReportsSyntaxErrorsWithPosition) {
+  absl::StatusOr<YAML::Node> node = ParseYaml("a: 1\nb: [1, 2\n", "cfg", {});
+  ASSERT_FALSE(node.ok());
+  EXPECT_EQ(node.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(node.status().message()), HasSubstr("cfg: invalid YAML at line "));
+  EXPECT_THAT(std::string(ParseYaml("a: 1\n---\nb: 2\n", "cfg", {}).status().message()),
+              HasSubstr("cfg holds 2 YAML documents; expected one"));
+}
+
+TEST(LoadYamlFile, FileLimitsAndErrors) {
+  testing::TempDir dir;
+  EXPECT_EQ(LoadYamlFile(dir.Write("ok.yaml", "a: 1\n"), "config file").value()["a"].Scalar(), "1");
+
+  const std::string big = dir.Write("big.yaml", "a: '" + std::string(kDefaultMaxYamlFileBytes, 'x') + "'\n");
+  EXPECT_EQ(LoadYamlFile(big, "config file").status().message(),
+            "config file " + big + " is larger than the limit of 1MiB");
+
+  const std::string deep = dir.Write("deep.yaml", Repeat("[", 100) + Repeat("]", 100));
+  EXPECT_EQ(LoadYamlFile(deep, "models file").status().message(),
+            "models file " + deep + " nests 101 levels deep; the limit is 64");
+
+  absl::StatusOr<YAML::Node> missing = LoadYamlFile(dir.Path("missing.yaml"), "config file");
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(missing.status().message(),
+            "config file " + dir.Path("missing.yaml") + ": cannot open: No such file or directory");
+
+  EXPECT_EQ(LoadYamlFile("/dev/zero", "config file").status().message(), "config file /dev/zero is not a regular file");
+  EXPECT_EQ(LoadYamlFile("", "config file").status().message(), "config file path is empty");
+}
+
+TEST(ReadFileBounded, ReadsWholeFilesUpToTheLimit) {
+  testing::TempDir dir;
+  const std::string path = dir.Write("f", "hello");
+  EXPECT_EQ(ReadFileBounded(path, 5, "file").value(), "hello");
+  EXPECT_EQ(ReadFileBounded(path, 4, "file").status().message(), "file " + path + " is larger than the limit of 4B");
+  if (::geteuid() != 0) {  // root reads anything.
+    const std::string locked = dir.Write("locked", "x");
+    ::chmod(locked.c_str(), 0);
+    EXPECT_EQ(ReadFileBounded(locked, 5, "file").status().code(), absl::StatusCode::kPermissionDenied);
+  }
+}
+
+}  // namespace
+}  // namespace rectifier::server
