@@ -9,8 +9,13 @@
 //   key       the activation's canonical text (FormatActivation), except for specs too long to read in a
 //             table (PReLU's 64 weights); the context entry `spec:<key>` holds the canonical text of each.
 // Bytes per call = bytes read + bytes written (CReLU writes twice what it reads); Google Benchmark reports
-// them as bytes_per_second. Every case runs a fixed number of repetitions and reports mean/median/stddev;
+// them as bytes_per_second. Every case runs a fixed number of repetitions and reports mean/median/stddev/cv;
 // the median is the figure of record.
+//
+// Timing: each repetition is one Google Benchmark iteration whose (manual) time is the time per call,
+// measured by calling in batches of ~1 ms until the repetition's minimum time has passed. Unlike Google
+// Benchmark's own loop, whose iteration count is fixed after the first repetition, this bounds every
+// repetition's duration even when another process stalls a multi-threaded call for whole scheduler slices.
 //
 // Flags (before Google Benchmark's own --benchmark_* flags, which all work):
 //   --threads=N  threads for both libraries (default: the cores this process may use, as Rectifier counts)
@@ -76,13 +81,13 @@ Settings g_settings;
 // where one call already takes milliseconds. Keeps the whole run under ~10 minutes on 2 cores.
 struct Timing {
   int repetitions;
-  double min_time;  // seconds per repetition; Google Benchmark loops calls until it is reached
+  double min_time;  // seconds per repetition: calls are repeated until it has passed (at least one call)
 };
 Timing TimingFor(int64_t elements) {
   if (g_settings.quick) return {3, 0.005};
-  if (elements <= 64 * kKi) return {9, 0.02};
-  if (elements <= kMi) return {7, 0.02};
-  return {5, 0.02};
+  if (elements <= 64 * kKi) return {9, 0.04};
+  if (elements <= kMi) return {7, 0.04};
+  return {5, 0.05};
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -272,23 +277,57 @@ std::string Name(std::string_view impl, const Case& c) {
 // ---------------------------------------------------------------------------------------------------------
 // Timing helpers
 
-// Runs `call` before timing: for at least 10 ms and twice before a benchmark's first repetition (primitive
-// creation in oneDNN, first touch of pages, OpenMP pool start-up, frequency ramp), and twice before each
-// later one, which may follow other benchmarks' repetitions (kernels.sh interleaves them at random).
+struct Calibration {
+  bool warmed = false;
+  int64_t batch = 1;  // calls between two reads of the clock: ~1 ms worth
+};
+
+// Times `call` for one repetition (see the header): warms up first (10 ms and a batch-size calibration
+// before a benchmark's first repetition, two calls before each later one, which may follow other
+// benchmarks' repetitions since they are interleaved), then runs batches until `min_time` has passed.
 template <typename F>
-void WarmUp(bool* warmed, F&& call) {
-  const auto least = *warmed ? std::chrono::milliseconds(0) : std::chrono::milliseconds(10);
-  const auto start = std::chrono::steady_clock::now();
-  for (int calls = 0; calls < 2 || std::chrono::steady_clock::now() - start < least; ++calls) call();
-  *warmed = true;
+void TimeCalls(benchmark::State& state, Calibration* calibration, int64_t bytes_per_call, F&& call) {
+  using Clock = std::chrono::steady_clock;
+  const double min_time = TimingFor(static_cast<int64_t>(state.range(0))).min_time;
+  auto seconds_since = [](Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+  };
+  if (!calibration->warmed) {
+    const auto start = Clock::now();
+    for (int calls = 0; calls < 2 || seconds_since(start) < 0.01; ++calls) call();
+    for (;;) {
+      const auto batch_start = Clock::now();
+      for (int64_t i = 0; i < calibration->batch; ++i) call();
+      if (seconds_since(batch_start) >= 1e-3 || calibration->batch >= (int64_t{1} << 24)) break;
+      calibration->batch *= 2;
+    }
+    calibration->warmed = true;
+  } else {
+    call();
+    call();
+  }
+  for (auto _ : state) {
+    int64_t calls = 0;
+    double elapsed = 0;
+    const auto start = Clock::now();
+    do {
+      for (int64_t i = 0; i < calibration->batch; ++i) call();
+      calls += calibration->batch;
+      elapsed = seconds_since(start);
+    } while (elapsed < min_time);
+    state.SetIterationTime(elapsed / static_cast<double>(calls));
+  }
+  state.SetBytesProcessed(state.iterations() * bytes_per_call);
 }
 
+// One repetition = one iteration with manual time = time per call; the argument is the element count.
 benchmark::internal::Benchmark* Configure(benchmark::internal::Benchmark* b, int64_t elements) {
-  const Timing timing = TimingFor(elements);
-  return b->UseRealTime()
+  return b->Arg(elements)
+      ->ArgName("n")
+      ->UseManualTime()
+      ->Iterations(1)
       ->Unit(benchmark::kNanosecond)
-      ->MinTime(timing.min_time)
-      ->Repetitions(timing.repetitions)
+      ->Repetitions(TimingFor(elements).repetitions)
       ->ReportAggregatesOnly(true);
 }
 
@@ -296,23 +335,21 @@ benchmark::internal::Benchmark* Configure(benchmark::internal::Benchmark* b, int
 // Rectifier
 
 void RegisterRectifier(std::shared_ptr<const Case> c, std::string_view impl, Backend backend) {
-  auto warmed = std::make_shared<bool>(false);
+  auto calibration = std::make_shared<Calibration>();
   Configure(benchmark::RegisterBenchmark(
                 Name(impl, *c).c_str(),
-                [c, backend, warmed](benchmark::State& state) {
+                [c, backend, calibration](benchmark::State& state) {
                   const TensorView in = c->In();
                   const MutableTensorView out = c->Out();
                   const ApplyOptions options{.backend = backend, .max_threads = g_settings.threads};
-                  absl::Status status = Apply(c->activation, in, out, options);
+                  const absl::Status status = Apply(c->activation, in, out, options);
                   if (!status.ok()) {
                     state.SkipWithError(std::string(status.ToString()).c_str());
                     return;
                   }
-                  WarmUp(warmed.get(), [&] { (void)Apply(c->activation, in, out, options); });
-                  for (auto _ : state) {
+                  TimeCalls(state, calibration.get(), c->bytes_per_call, [&] {
                     benchmark::DoNotOptimize(Apply(c->activation, in, out, options));
-                  }
-                  state.SetBytesProcessed(state.iterations() * c->bytes_per_call);
+                  });
                 }),
             c->elements);
 }
@@ -451,12 +488,10 @@ std::optional<TorchCall> MakeTorchCall(const Case& c) {
 }
 
 void RegisterTorch(std::shared_ptr<const Case> c, TorchCall call) {
-  auto warmed = std::make_shared<bool>(false);
+  auto calibration = std::make_shared<Calibration>();
   Configure(benchmark::RegisterBenchmark(Name("pytorch", *c).c_str(),
-                                         [c, call, warmed](benchmark::State& state) {
-                                           WarmUp(warmed.get(), call.run);
-                                           for (auto _ : state) call.run();
-                                           state.SetBytesProcessed(state.iterations() * c->bytes_per_call);
+                                         [c, call, calibration](benchmark::State& state) {
+                                           TimeCalls(state, calibration.get(), c->bytes_per_call, call.run);
                                          }),
             c->elements);
 }
@@ -510,21 +545,17 @@ void CopyOnce(const char* src, char* dst, size_t bytes, int threads) {
 
 void RegisterCopy(int64_t elements, int threads) {
   const size_t bytes = static_cast<size_t>(elements) * sizeof(float);
-  const std::string name =
-      "copy-" + std::to_string(threads) + "t:float32:" + std::to_string(elements) + ":copy";
-  auto warmed = std::make_shared<bool>(false);
+  const std::string name = "copy-" + std::to_string(threads) + "t:float32:" + std::to_string(elements) + ":copy";
+  auto calibration = std::make_shared<Calibration>();
   Configure(benchmark::RegisterBenchmark(name.c_str(),
-                                         [bytes, threads, warmed](benchmark::State& state) {
+                                         [bytes, threads, calibration](benchmark::State& state) {
                                            const char* src = g_inputs.at(DataType::kFloat32).get();
                                            char* dst = g_output.get();
-                                           auto call = [&] { CopyOnce(src, dst, bytes, threads); };
-                                           WarmUp(warmed.get(), call);
-                                           for (auto _ : state) {
-                                             call();
-                                             benchmark::ClobberMemory();
-                                           }
-                                           state.SetBytesProcessed(state.iterations() *
-                                                                   static_cast<int64_t>(2 * bytes));
+                                           TimeCalls(state, calibration.get(), static_cast<int64_t>(2 * bytes),
+                                                     [&] {
+                                                       CopyOnce(src, dst, bytes, threads);
+                                                       benchmark::ClobberMemory();
+                                                     });
                                          }),
             elements);
 }

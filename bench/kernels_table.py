@@ -38,8 +38,8 @@ def time_to_ns(value, unit):
 
 
 def split_name(run_name):
-    """'impl:dtype:elements:key/min_time:.../real_time' -> (impl, dtype, elements, key)."""
-    base = run_name.split("/min_time:")[0].split("/repeats:")[0].split("/real_time")[0]
+    """'impl:dtype:elements:key/n:1024/iterations:1/repeats:9/manual_time' -> (impl, dtype, elements, key)."""
+    base = run_name.split("/n:")[0]
     impl, dtype, elements, key = base.split(":", 3)
     return impl, dtype, int(elements), key
 

@@ -20,7 +20,8 @@ namespace {
 struct RawValue {
   enum class Kind { kNumber, kList, kWord } kind = Kind::kNumber;
   double number = 0.0;
-  bool is_integer = false;  // The number was written without '.', exponent, inf or nan.
+  bool is_integer = false;  // The number was written without '.', exponent, inf or nan, and fits int64.
+  int64_t integer = 0;      // Its exact value when is_integer.
   std::vector<double> list;
   std::string word;
   std::string text;  // As written, for messages.
@@ -137,7 +138,11 @@ class SpecReader {
     }
     value->kind = RawValue::Kind::kNumber;
     value->number = number;
-    value->is_integer = token.find_first_of(".eEiInN") == std::string_view::npos;
+    if (token.find_first_of(".eEiInN") == std::string_view::npos) {
+      // Integers are read exactly (a double cannot hold every int64, e.g. 2^53 + 1).
+      auto [int_end, int_ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value->integer);
+      value->is_integer = int_ec == std::errc() && int_end == digits.data() + digits.size();
+    }
     value->text = std::string(token);
     return absl::OkStatus();
   }
@@ -189,10 +194,10 @@ class ParamBinder {
   absl::Status Int(std::string_view name, int64_t* field) {
     RECTIFIER_ASSIGN_OR_RETURN(const RawValue* value, Find(name, false));
     if (value == nullptr) return absl::OkStatus();
-    if (value->kind != RawValue::Kind::kNumber || !value->is_integer || std::abs(value->number) > 1e15) {
-      return TypeError(name, "an integer", *value);
+    if (value->kind != RawValue::Kind::kNumber || !value->is_integer) {
+      return TypeError(name, "an integer in the int64 range", *value);
     }
-    *field = static_cast<int64_t>(value->number);
+    *field = value->integer;
     return absl::OkStatus();
   }
 

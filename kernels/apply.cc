@@ -171,7 +171,8 @@ absl::Status ApplyCrelu(const act::Crelu& crelu, const TensorView& input, const 
                   Offset(output.data, 2 * begin * block, element_bytes), end - begin, block);
     });
   } else {
-    // One row per outer index: split each row's block between threads, writing both halves.
+    // Fewer rows than threads (e.g. a 1-D input): split each row between threads, each chunk writing its
+    // relu(x) part and, `block` elements later, its relu(-x) part.
     for (size_t row = 0; row < outer; ++row) {
       const char* in_row = Offset(input.data, row * block, element_bytes);
       char* out_row = Offset(output.data, 2 * row * block, element_bytes);

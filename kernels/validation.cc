@@ -73,7 +73,7 @@ struct SpecChecker {
 // PyTorch converts scalar parameters to the integer element type (truncating toward zero) and refuses
 // values that do not fit.
 absl::Status CheckFitsInteger(ActivationKind kind, std::string_view param, double value, DataType dtype,
-                              std::string_view field) {
+                              std::string_view field, std::string_view param_prefix) {
   double lo = 0, hi = 0;
   switch (dtype) {
     case DataType::kInt8: lo = -128; hi = 127; break;
@@ -86,7 +86,7 @@ absl::Status CheckFitsInteger(ActivationKind kind, std::string_view param, doubl
   }
   double truncated = std::trunc(value);
   if (truncated >= lo && truncated <= hi) return absl::OkStatus();
-  return absl::InvalidArgumentError(StrCat(FieldName(kind, param), " = ", value, " does not fit ",
+  return absl::InvalidArgumentError(StrCat(param_prefix, FieldName(kind, param), " = ", value, " does not fit ",
                                                  field, ".dtype ", DataTypeName(dtype)));
 }
 
@@ -110,7 +110,7 @@ std::optional<size_t> NormaliseAxis(int64_t axis, size_t rank) {
 absl::Status ValidateActivation(const Activation& activation) { return std::visit(SpecChecker{}, activation); }
 
 absl::Status ValidateForInput(const Activation& activation, DataType dtype, std::span<const int64_t> shape,
-                              std::string_view field) {
+                              std::string_view field, std::string_view param_prefix) {
   const ActivationKind kind = KindOf(activation);
   if (!AcceptsDataType(kind, dtype)) {
     return absl::InvalidArgumentError(StrCat(field, ".dtype ", DataTypeName(dtype), " is not supported by ",
@@ -120,7 +120,7 @@ absl::Status ValidateForInput(const Activation& activation, DataType dtype, std:
     const int64_t channels = shape.size() >= 2 ? shape[1] : 1;
     const auto count = static_cast<int64_t>(prelu->weight.size());
     if (count != 1 && count != channels) {
-      return absl::InvalidArgumentError(StrCat("prelu.weight has ", count,
+      return absl::InvalidArgumentError(StrCat(param_prefix, "prelu.weight has ", count,
                                                      " entries; it needs 1 or one per channel (", field,
                                                      ".shape[1] = ", channels, ")"));
     }
@@ -130,18 +130,18 @@ absl::Status ValidateForInput(const Activation& activation, DataType dtype, std:
       const auto rank = static_cast<int64_t>(shape.size());
       return absl::InvalidArgumentError(
           rank == 0 ? StrCat("crelu needs an input of rank >= 1; ", field, " is a scalar")
-                    : StrCat("crelu.axis must be in [", -rank, ", ", rank, ") for a rank-", rank, " ",
+                    : StrCat(param_prefix, "crelu.axis must be in [", -rank, ", ", rank, ") for a rank-", rank, " ",
                                    field, "; was ", crelu->axis));
     }
   }
   if (!IsFloatingPoint(dtype)) {
     if (const auto* h = std::get_if<act::Hardtanh>(&activation)) {
-      RECTIFIER_RETURN_IF_ERROR(CheckFitsInteger(kind, "min_val", h->min_val, dtype, field));
-      RECTIFIER_RETURN_IF_ERROR(CheckFitsInteger(kind, "max_val", h->max_val, dtype, field));
+      RECTIFIER_RETURN_IF_ERROR(CheckFitsInteger(kind, "min_val", h->min_val, dtype, field, param_prefix));
+      RECTIFIER_RETURN_IF_ERROR(CheckFitsInteger(kind, "max_val", h->max_val, dtype, field, param_prefix));
     }
     if (const auto* t = std::get_if<act::Threshold>(&activation)) {
-      RECTIFIER_RETURN_IF_ERROR(CheckFitsInteger(kind, "threshold", t->threshold, dtype, field));
-      RECTIFIER_RETURN_IF_ERROR(CheckFitsInteger(kind, "value", t->value, dtype, field));
+      RECTIFIER_RETURN_IF_ERROR(CheckFitsInteger(kind, "threshold", t->threshold, dtype, field, param_prefix));
+      RECTIFIER_RETURN_IF_ERROR(CheckFitsInteger(kind, "value", t->value, dtype, field, param_prefix));
     }
   }
   return absl::OkStatus();

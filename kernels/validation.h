@@ -22,9 +22,10 @@ absl::Status ValidateActivation(const Activation& activation);
 
 // Checks that `activation` (already valid on its own) applies to an input of `dtype` and `shape`: the data
 // type is accepted, PReLU has 1 or shape[1] weights, the CReLU axis is within the rank, integer parameters
-// fit the integer element type. `field` prefixes messages about the input (e.g. "input.dtype").
+// fit the integer element type. `field` names the input in messages ("input.dtype"); `param_prefix` is put
+// before parameter names ("activation." gives "activation.prelu.weight", as the API spells it).
 absl::Status ValidateForInput(const Activation& activation, DataType dtype, std::span<const int64_t> shape,
-                              std::string_view field = "input");
+                              std::string_view field = "input", std::string_view param_prefix = "");
 
 // PyTorch's result type: float32 for sigmoid and tanh of integers, else the input's type.
 DataType OutputDataType(const Activation& activation, DataType input_dtype);

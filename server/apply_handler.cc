@@ -40,14 +40,19 @@ absl::StatusOr<ApplyHandler::Prepared> ApplyHandler::Prepare(const v1::ApplyRequ
   }
   if (!request.has_input()) return absl::InvalidArgumentError("input must be set");
   RECTIFIER_ASSIGN_OR_RETURN(prepared.input, TensorViewFromProto(request.input(), options_.limits, "input"));
-  absl::Status fits = ValidateForInput(prepared.activation, prepared.input.dtype, prepared.input.shape, "input");
+  absl::Status fits = ValidateForInput(prepared.activation, prepared.input.dtype, prepared.input.shape, "input",
+                                       has_model ? "" : "activation.");
   if (!fits.ok()) {
-    // Parameter names from the kernel library are relative to the activation.
     return absl::Status(fits.code(), has_model ? StrCat("model '", request.model(), "': ", std::string(fits.message()))
                                                : std::string(fits.message()));
   }
   const std::vector<int64_t> out_shape = OutputShape(prepared.activation, prepared.input.shape);
   RECTIFIER_ASSIGN_OR_RETURN(const int64_t out_elements, NumElements(out_shape, "output.shape"));
+  if (out_elements > options_.limits.max_elements) {
+    return absl::ResourceExhaustedError(StrCat("the output would have ", out_elements,
+                                               " elements; the server's limit (--max-tensor-elements) is ",
+                                               options_.limits.max_elements));
+  }
   prepared.output = PrepareOutputTensor(OutputDataType(prepared.activation, prepared.input.dtype), out_shape,
                                         static_cast<size_t>(out_elements), response->mutable_output());
   prepared.input_bytes = request.input().data().size();

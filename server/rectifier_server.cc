@@ -81,12 +81,15 @@ absl::StatusOr<std::unique_ptr<RectifierServer>> RectifierServer::Start(const Re
   builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
   // Responses are bounded by the request limits (CReLU doubles its input), so sending is not limited.
   builder.SetMaxSendMessageSize(-1);
+  // gRPC sets SO_REUSEPORT by default, so a second server on a busy port would start and share it.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(StrCat("cannot listen on --address ", options.address));
   }
   if (!options.health_address.empty()) {
     grpc::ServerBuilder health_builder;
+    health_builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
     health_builder.AddListeningPort(options.health_address, grpc::InsecureServerCredentials(), &server->health_port_);
     server->health_server_ = health_builder.BuildAndStart();
     if (server->health_server_ == nullptr || server->health_port_ == 0) {

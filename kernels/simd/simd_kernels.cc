@@ -60,7 +60,10 @@ namespace rectifier::simd::scalar {
 
 // Output buffers at least this large (per call) and not in place get non-temporal stores in the
 // piecewise-linear kernels. The caller splits big tensors across threads; each call sees its share.
-inline constexpr size_t kStreamMinBytes = size_t{8} << 20;
+#ifndef RECTIFIER_SIMD_STREAM_MIN_BYTES
+#define RECTIFIER_SIMD_STREAM_MIN_BYTES (size_t{16} << 20)
+#endif
+inline constexpr size_t kStreamMinBytes = RECTIFIER_SIMD_STREAM_MIN_BYTES;
 
 inline uint32_t BitsOf(float f) {
   uint32_t u;
@@ -181,16 +184,30 @@ HWY_INLINE hn::Vec<DF> PromoteBF16(DF df, hn::Vec<hn::Rebind<uint16_t, DF>> v) {
   return hn::BitCast(df, hn::ShiftLeft<16>(hn::PromoteTo(du, v)));
 }
 
-// float -> bfloat16 bits, round to nearest even (Highway 1.0.3's DemoteTo truncates), NaN -> quiet NaN.
-template <class DF>
+// How a float32 result is narrowed to bfloat16.
+enum class Narrowing {
+  kExact,    // the value is a bfloat16 already (selections: hardtanh, threshold): truncate
+  kRound,    // round to nearest even; NaNs have zero low 16 bits (they come from bfloat16 inputs or are
+             // the default NaN), so rounding cannot turn them into infinities (piecewise-linear kernels)
+  kRoundNaN  // round to nearest even and quiet any NaN explicitly (smooth kernels)
+};
+
+// float -> bfloat16 bits (Highway 1.0.3's DemoteTo truncates).
+template <Narrowing kNarrowing, class DF>
 HWY_INLINE hn::Vec<hn::Rebind<uint16_t, DF>> DemoteBF16(DF /*df*/, hn::Vec<DF> v) {
   const hn::RebindToUnsigned<DF> du;
   const hn::RebindToSigned<DF> di;
   const auto bits = hn::BitCast(du, v);
-  const auto lsb = hn::And(hn::ShiftRight<16>(bits), hn::Set(du, 1u));
-  const auto rounded = hn::ShiftRight<16>(hn::Add(hn::Add(bits, hn::Set(du, 0x7FFFu)), lsb));
-  const auto nan = hn::Or(hn::ShiftRight<16>(bits), hn::Set(du, 0x40u));
-  const auto r = hn::IfThenElse(hn::RebindMask(du, hn::IsNaN(v)), nan, rounded);
+  auto r = hn::ShiftRight<16>(bits);
+  if constexpr (kNarrowing != Narrowing::kExact) {
+    const auto lsb = hn::And(r, hn::Set(du, 1u));
+    const auto rounded = hn::ShiftRight<16>(hn::Add(hn::Add(bits, hn::Set(du, 0x7FFFu)), lsb));
+    if constexpr (kNarrowing == Narrowing::kRoundNaN) {
+      r = hn::IfThenElse(hn::RebindMask(du, hn::IsNaN(v)), hn::Or(r, hn::Set(du, 0x40u)), rounded);
+    } else {
+      r = rounded;
+    }
+  }
   return hn::DemoteTo(hn::Rebind<uint16_t, DF>(), hn::BitCast(di, r));  // all values <= 0xFFFF
 }
 
@@ -281,7 +298,7 @@ struct NativeIO {  // float, double and integer types computed in their own type
   static C Param(double v) { return static_cast<C>(v); }
 };
 
-template <bool kBF16>
+template <bool kBF16, Narrowing kNarrowing>
 struct HalfIO {  // bfloat16 / float16 bits, computed in float32
   using In = uint16_t;
   using Out = uint16_t;
@@ -297,7 +314,7 @@ struct HalfIO {  // bfloat16 / float16 bits, computed in float32
   template <class D>
   static HWY_INLINE hn::Vec<hn::Rebind<uint16_t, D>> Narrow(D d, hn::Vec<D> v) {
     if constexpr (kBF16) {
-      return DemoteBF16(d, v);
+      return DemoteBF16<kNarrowing>(d, v);
     } else {
       return DemoteF16(d, v);
     }
@@ -331,6 +348,18 @@ struct HalfIO {  // bfloat16 / float16 bits, computed in float32
       return scalar::F16BitsToF32(scalar::F32ToF16Bits(f));
     }
   }
+};
+
+// IO policies per dtype, selected by how results are narrowed (only matters for bfloat16).
+template <typename T>
+struct NativeFamily {
+  template <Narrowing>
+  using IO = NativeIO<T>;
+};
+template <bool kBF16>
+struct HalfFamily {
+  template <Narrowing kNarrowing>
+  using IO = HalfIO<kBF16, kNarrowing>;
 };
 
 template <typename TI>
@@ -612,43 +641,46 @@ struct IntThresholdOp {
 // ------------------------------------------------------------------------------------------------
 // Elementwise.
 
-template <class IO>
+template <class Family>
 void ElementwiseFloat(const ElementwiseOp& op, const void* in, void* out, size_t count) {
-  using C = typename IO::C;
+  using Exact = typename Family::template IO<Narrowing::kExact>;
+  using Round = typename Family::template IO<Narrowing::kRound>;
+  using Smooth = typename Family::template IO<Narrowing::kRoundNaN>;
+  using C = typename Smooth::C;
   switch (op.fn) {
     case ElementwiseFn::kRelu:
-      return RunPiecewise<IO>(ReluOp{}, in, out, count);
+      return RunPiecewise<Exact>(ReluOp{}, in, out, count);
     case ElementwiseFn::kLeakyRelu:
-      return RunPiecewise<IO>(LeakyReluOp<C>{static_cast<C>(op.a)}, in, out, count);
+      return RunPiecewise<Round>(LeakyReluOp<C>{static_cast<C>(op.a)}, in, out, count);
     case ElementwiseFn::kElu: {
       const C negcoef = static_cast<C>(static_cast<C>(op.a) * static_cast<C>(op.scale));  // as PyTorch
-      return RunSmooth<IO>(EluOp<C>{negcoef, static_cast<C>(op.scale), static_cast<C>(op.input_scale)}, in,
-                           out, count);
+      return RunSmooth<Smooth>(EluOp<C>{negcoef, static_cast<C>(op.scale), static_cast<C>(op.input_scale)},
+                               in, out, count);
     }
     case ElementwiseFn::kHardtanh:
-      return RunPiecewise<IO>(HardtanhOp<C>{IO::Param(op.a), IO::Param(op.b)}, in, out, count);
+      return RunPiecewise<Exact>(HardtanhOp<C>{Exact::Param(op.a), Exact::Param(op.b)}, in, out, count);
     case ElementwiseFn::kGeluErf:
-      return RunSmooth<IO>(GeluErfOp{}, in, out, count);
+      return RunSmooth<Smooth>(GeluErfOp{}, in, out, count);
     case ElementwiseFn::kGeluTanh:
-      return RunSmooth<IO>(GeluTanhOp{}, in, out, count);
+      return RunSmooth<Smooth>(GeluTanhOp{}, in, out, count);
     case ElementwiseFn::kSilu:
-      return RunSmooth<IO>(SiluOp{}, in, out, count);
+      return RunSmooth<Smooth>(SiluOp{}, in, out, count);
     case ElementwiseFn::kMish:
-      return RunSmooth<IO>(MishOp{}, in, out, count);
+      return RunSmooth<Smooth>(MishOp{}, in, out, count);
     case ElementwiseFn::kSigmoid:
-      return RunSmooth<IO>(SigmoidOp{}, in, out, count);
+      return RunSmooth<Smooth>(SigmoidOp{}, in, out, count);
     case ElementwiseFn::kTanh:
-      return RunSmooth<IO>(TanhOp{}, in, out, count);
+      return RunSmooth<Smooth>(TanhOp{}, in, out, count);
     case ElementwiseFn::kSoftplus:
-      return RunSmooth<IO>(SoftplusOp<C>{static_cast<C>(op.a), static_cast<C>(op.b)}, in, out, count);
+      return RunSmooth<Smooth>(SoftplusOp<C>{static_cast<C>(op.a), static_cast<C>(op.b)}, in, out, count);
     case ElementwiseFn::kHardswish:
-      return RunPiecewise<IO>(HardswishOp{}, in, out, count);
+      return RunPiecewise<Round>(HardswishOp{}, in, out, count);
     case ElementwiseFn::kHardsigmoid:
-      return RunPiecewise<IO>(HardsigmoidOp{}, in, out, count);
+      return RunPiecewise<Round>(HardsigmoidOp{}, in, out, count);
     case ElementwiseFn::kLogsigmoid:
-      return RunSmooth<IO>(LogsigmoidOp{}, in, out, count);
+      return RunSmooth<Smooth>(LogsigmoidOp{}, in, out, count);
     case ElementwiseFn::kThreshold:
-      return RunPiecewise<IO>(ThresholdOp<C>{IO::Param(op.a), IO::Param(op.b)}, in, out, count);
+      return RunPiecewise<Exact>(ThresholdOp<C>{Exact::Param(op.a), Exact::Param(op.b)}, in, out, count);
   }
 }
 
@@ -656,19 +688,19 @@ void ElementwiseImpl(const ElementwiseOp& op, DataType dtype, const void* in, vo
   if (count == 0) return;
   switch (dtype) {
     case DataType::kFloat32:
-      return ElementwiseFloat<NativeIO<float>>(op, in, out, count);
+      return ElementwiseFloat<NativeFamily<float>>(op, in, out, count);
     case DataType::kFloat64:
-      return ElementwiseFloat<NativeIO<double>>(op, in, out, count);
+      return ElementwiseFloat<NativeFamily<double>>(op, in, out, count);
     case DataType::kBFloat16:
       if (op.fn == ElementwiseFn::kRelu) {
         return RunPiecewise<NativeIO<int16_t>>(HalfReluBitsOp<kBF16NegInf>{}, in, out, count);
       }
-      return ElementwiseFloat<HalfIO<true>>(op, in, out, count);
+      return ElementwiseFloat<HalfFamily<true>>(op, in, out, count);
     case DataType::kFloat16:
       if (op.fn == ElementwiseFn::kRelu) {
         return RunPiecewise<NativeIO<int16_t>>(HalfReluBitsOp<kF16NegInf>{}, in, out, count);
       }
-      return ElementwiseFloat<HalfIO<false>>(op, in, out, count);
+      return ElementwiseFloat<HalfFamily<false>>(op, in, out, count);
     default:
       return;  // integer dtypes go through ElementwiseInteger
   }
@@ -809,9 +841,9 @@ void PreluImpl(DataType dtype, const void* in, void* out, size_t outer, size_t c
     case DataType::kFloat64:
       return PreluTyped<NativeIO<double>>(in, out, outer, channels, inner, weights);
     case DataType::kBFloat16:
-      return PreluTyped<HalfIO<true>>(in, out, outer, channels, inner, weights);
+      return PreluTyped<HalfIO<true, Narrowing::kRound>>(in, out, outer, channels, inner, weights);
     case DataType::kFloat16:
-      return PreluTyped<HalfIO<false>>(in, out, outer, channels, inner, weights);
+      return PreluTyped<HalfIO<false, Narrowing::kRound>>(in, out, outer, channels, inner, weights);
     default:
       return;  // PyTorch has no integer prelu; validation rejects it
   }
@@ -892,65 +924,77 @@ struct CreluUnsigned {
   static uint8_t NegScalar(uint8_t x) { return static_cast<uint8_t>(0u - x); }
 };
 
+// Rows of `block` inputs; row o writes relu(x) to pos + o * out_stride and relu(-x) to neg + o * out_stride.
+// Crelu has neg = pos + block and out_stride = 2 * block; CreluChunk is one row with its halves apart.
 template <typename T, class Ops>
-HWY_NOINLINE void CreluTyped(const void* in_v, void* out_v, size_t outer, size_t block) {
+HWY_NOINLINE void CreluTyped(const void* in_v, void* pos_v, void* neg_v, size_t outer, size_t block,
+                             size_t out_stride) {
   const auto* in = static_cast<const T*>(in_v);
-  auto* out = static_cast<T*>(out_v);
+  auto* pos = static_cast<T*>(pos_v);
+  auto* neg = static_cast<T*>(neg_v);
   const hn::ScalableTag<T> d;
   const size_t N = hn::Lanes(d);
   if (block < N) {
     // Rows shorter than a vector: plain scalar code with the same bit-level semantics.
     for (size_t o = 0; o < outer; ++o) {
       const T* x = in + o * block;
-      T* y = out + o * 2 * block;
+      T* p = pos + o * out_stride;
+      T* q = neg + o * out_stride;
       for (size_t j = 0; j < block; ++j) {
         const T v = x[j];
-        y[j] = Ops::PosScalar(v);
-        y[block + j] = Ops::NegScalar(v);
+        p[j] = Ops::PosScalar(v);
+        q[j] = Ops::NegScalar(v);
       }
     }
     return;
   }
   for (size_t o = 0; o < outer; ++o) {
     const T* x = in + o * block;
-    T* y = out + o * 2 * block;
+    T* p = pos + o * out_stride;
+    T* q = neg + o * out_stride;
     size_t j = 0;
     for (; j + N <= block; j += N) {
       const auto v = hn::LoadU(d, x + j);
-      hn::StoreU(Ops::Pos(d, v), d, y + j);
-      hn::StoreU(Ops::Neg(d, v), d, y + block + j);
+      hn::StoreU(Ops::Pos(d, v), d, p + j);
+      hn::StoreU(Ops::Neg(d, v), d, q + j);
     }
     if (j < block) {
       const size_t n = block - j;
       const auto v = LoadN(d, x + j, n);
-      StoreN(d, Ops::Pos(d, v), y + j, n);
-      StoreN(d, Ops::Neg(d, v), y + block + j, n);
+      StoreN(d, Ops::Pos(d, v), p + j, n);
+      StoreN(d, Ops::Neg(d, v), q + j, n);
     }
   }
 }
 
-void CreluImpl(DataType dtype, const void* in, void* out, size_t outer, size_t block) {
+void CreluRowsImpl(DataType dtype, const void* in, void* pos, void* neg, size_t outer, size_t block,
+                   size_t out_stride) {
   if (outer == 0 || block == 0) return;
   switch (dtype) {
     case DataType::kFloat32:
-      return CreluTyped<float, CreluFloat>(in, out, outer, block);
+      return CreluTyped<float, CreluFloat>(in, pos, neg, outer, block, out_stride);
     case DataType::kFloat64:
-      return CreluTyped<double, CreluFloat>(in, out, outer, block);
+      return CreluTyped<double, CreluFloat>(in, pos, neg, outer, block, out_stride);
     case DataType::kBFloat16:
-      return CreluTyped<int16_t, CreluHalf<kBF16NegInf, 0x7F80>>(in, out, outer, block);
+      return CreluTyped<int16_t, CreluHalf<kBF16NegInf, 0x7F80>>(in, pos, neg, outer, block, out_stride);
     case DataType::kFloat16:
-      return CreluTyped<int16_t, CreluHalf<kF16NegInf, 0x7C00>>(in, out, outer, block);
+      return CreluTyped<int16_t, CreluHalf<kF16NegInf, 0x7C00>>(in, pos, neg, outer, block, out_stride);
     case DataType::kInt8:
-      return CreluTyped<int8_t, CreluSigned>(in, out, outer, block);
+      return CreluTyped<int8_t, CreluSigned>(in, pos, neg, outer, block, out_stride);
     case DataType::kInt16:
-      return CreluTyped<int16_t, CreluSigned>(in, out, outer, block);
+      return CreluTyped<int16_t, CreluSigned>(in, pos, neg, outer, block, out_stride);
     case DataType::kInt32:
-      return CreluTyped<int32_t, CreluSigned>(in, out, outer, block);
+      return CreluTyped<int32_t, CreluSigned>(in, pos, neg, outer, block, out_stride);
     case DataType::kInt64:
-      return CreluTyped<int64_t, CreluSigned>(in, out, outer, block);
+      return CreluTyped<int64_t, CreluSigned>(in, pos, neg, outer, block, out_stride);
     case DataType::kUInt8:
-      return CreluTyped<uint8_t, CreluUnsigned>(in, out, outer, block);
+      return CreluTyped<uint8_t, CreluUnsigned>(in, pos, neg, outer, block, out_stride);
   }
+}
+
+void CreluImpl(DataType dtype, const void* in, void* out, size_t outer, size_t block) {
+  void* neg = static_cast<char*>(out) + block * ElementSizeBytes(dtype);
+  CreluRowsImpl(dtype, in, out, neg, outer, block, 2 * block);
 }
 
 int64_t TargetImpl() { return HWY_TARGET; }
@@ -971,6 +1015,9 @@ void PreluT(DataType dtype, const void* in, void* out, size_t outer, size_t chan
 void CreluT(DataType dtype, const void* in, void* out, size_t outer, size_t block) {
   CreluImpl(dtype, in, out, outer, block);
 }
+void CreluChunkT(DataType dtype, const void* in, void* out_positive, void* out_negative, size_t count) {
+  CreluRowsImpl(dtype, in, out_positive, out_negative, 1, count, 0);
+}
 int64_t TargetT() { return TargetImpl(); }
 
 // NOLINTNEXTLINE(google-readability-namespace-comments)
@@ -985,6 +1032,7 @@ HWY_EXPORT(ElementwiseT);
 HWY_EXPORT(ElementwiseIntegerT);
 HWY_EXPORT(PreluT);
 HWY_EXPORT(CreluT);
+HWY_EXPORT(CreluChunkT);
 HWY_EXPORT(TargetT);
 
 void Elementwise(const ElementwiseOp& op, DataType dtype, const void* in, void* out, size_t count) {
@@ -1002,6 +1050,10 @@ void Prelu(DataType dtype, const void* in, void* out, size_t outer, size_t chann
 
 void Crelu(DataType dtype, const void* in, void* out, size_t outer, size_t block) {
   HWY_DYNAMIC_DISPATCH(CreluT)(dtype, in, out, outer, block);
+}
+
+void CreluChunk(DataType dtype, const void* in, void* out_positive, void* out_negative, size_t count) {
+  HWY_DYNAMIC_DISPATCH(CreluChunkT)(dtype, in, out_positive, out_negative, count);
 }
 
 const char* TargetName() { return hwy::TargetName(HWY_DYNAMIC_DISPATCH(TargetT)()); }

@@ -117,6 +117,7 @@ struct MathConst<float> {
   static constexpr int32_t kHalfRange = 128;  // 2^(exponent bits - 1)
   static constexpr float kLog2e = 1.44269504088896341f;
   static constexpr float kShifter = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
+  static constexpr int32_t kShifterBits = 0x4B400000;
   static constexpr float kLn2Hi = 0.693145751953125f;
   static constexpr float kLn2Lo = 1.428606765330187045e-6f;
   // exp(x) is 0 below kExpMin (e^-104 < half the smallest subnormal) and +inf above ln(FLT_MAX) ~ 88.72;
@@ -124,6 +125,9 @@ struct MathConst<float> {
   static constexpr float kExpMin = -104.0f;
   static constexpr float kExpMinWide = -120.0f;  // still in range for ScaleByPow2; e^-120 * 16 underflows
   static constexpr float kExpMax = 89.0f;
+  // For arguments in [kFastMin, kFastMax], 2^q is a normal number and one multiply applies it.
+  static constexpr float kFastMin = -87.0f;
+  static constexpr float kFastMax = 88.0f;
   // expm1(x) == -1 exactly below this bound.
   static constexpr float kExpm1Min = -86.0f;
   static constexpr int32_t kExpm1CapQ = 25;  // 1 - 2^-q == 1 beyond this q
@@ -145,11 +149,14 @@ struct MathConst<double> {
   static constexpr int64_t kHalfRange = 1024;
   static constexpr double kLog2e = 1.4426950408889634074;
   static constexpr double kShifter = 6755399441055744.0;  // 1.5 * 2^52
+  static constexpr int64_t kShifterBits = 0x4338000000000000;
   static constexpr double kLn2Hi = 0.6931471805596629565116018;
   static constexpr double kLn2Lo = 0.28235290563031577122588448175e-12;
   static constexpr double kExpMin = -746.0;
   static constexpr double kExpMinWide = -760.0;
   static constexpr double kExpMax = 710.0;
+  static constexpr double kFastMin = -708.0;
+  static constexpr double kFastMax = 709.0;
   static constexpr double kExpm1Min = -700.0;
   static constexpr int64_t kExpm1CapQ = 54;
   static constexpr double kExpPoly[] = {+0.5,
@@ -211,19 +218,23 @@ HWY_INLINE hn::Vec<D> Pow2Biased(D d, VI e) {
 }
 
 // Reduction shared by Exp and Expm1: x = q * ln2 + r (+ xlo), |r| <~ ln2 / 2. Returns r and the integer
-// q (in the signed integer lanes of D). x must be finite or NaN and within [kExpMin - 1, kExpMax + 1].
-template <bool kHasLo, class D, class V, class VI>
+// q (in the signed integer lanes of D), plus the exponent bias if kBiased (ready for Pow2Biased). x must be
+// finite or NaN and within [kExpMin - 1, kExpMax + 1].
+template <bool kHasLo, bool kBiased = false, class D, class V, class VI>
 HWY_INLINE V ExpReduce(D d, V x, V xlo, VI& q) {
   using T = hn::TFromD<D>;
   using C = MathConst<T>;
   const hn::RebindToSigned<D> di;
+  using TI = hn::TFromD<decltype(di)>;
   const V shifter = hn::Set(d, C::kShifter);
   const V k = hn::MulAdd(x, hn::Set(d, C::kLog2e), shifter);
   const V qf = hn::Sub(k, shifter);
   V r = hn::NegMulAdd(qf, hn::Set(d, C::kLn2Hi), x);
   r = hn::NegMulAdd(qf, hn::Set(d, C::kLn2Lo), r);
   if constexpr (kHasLo) r = hn::Add(r, xlo);
-  q = hn::Sub(hn::BitCast(di, k), hn::BitCast(di, shifter));
+  // The low bits of k hold q (k = 1.5 * 2^mantissa_bits + q).
+  constexpr TI kOffset = static_cast<TI>(C::kShifterBits - (kBiased ? C::kBias : 0));
+  q = hn::Sub(hn::BitCast(di, k), hn::Set(di, kOffset));
   return r;
 }
 
@@ -254,6 +265,20 @@ HWY_INLINE V ScaleByPow2(D d, V m, VI q) {
   return hn::Mul(hn::Mul(m, Pow2Biased(d, e1)), Pow2Biased(d, e2));
 }
 
+// m * 2^q given the biased exponent qb = q + bias in [1, 2 bias]: one multiply (rounded once).
+template <class D, class V, class VI>
+HWY_INLINE V ScaleByPow2Normal(D d, V m, VI qb) {
+  return hn::Mul(m, Pow2Biased(d, qb));
+}
+
+// True if every lane of x is within [kFastMin, kFastMax] (false for NaN lanes).
+template <class D, class V>
+HWY_INLINE bool AllExpFast(D d, V x) {
+  using T = hn::TFromD<D>;
+  using C = MathConst<T>;
+  return hn::AllTrue(d, hn::And(hn::Ge(x, hn::Set(d, C::kFastMin)), hn::Le(x, hn::Set(d, C::kFastMax))));
+}
+
 }  // namespace detail
 
 // e^(x + xlo) = p * 2^q with p in ~[0.7, 1.42]: the caller applies ScaleByPow2(d, m * p, q) to get
@@ -265,13 +290,23 @@ HWY_INLINE V ExpPairParts(D d, V x, V xlo, VI& q) {
   return hn::Add(detail::Expm1Poly(d, r), hn::Set(d, hn::TFromD<D>{1}));
 }
 
-// m * e^(x + xlo), rounded once (same preconditions as ExpPairParts).
+// m * e^(x + xlo), rounded once (same preconditions as ExpPairParts). `fast` must be true only if every
+// lane of x is within [kFastMin, kFastMax] (then 2^q is applied with one multiply).
 template <class D, class V>
-HWY_INLINE V ExpPairTimes(D d, V x, V xlo, V m) {
+HWY_INLINE V ExpPairTimes(D d, V x, V xlo, V m, bool fast) {
   const hn::RebindToSigned<D> di;
   hn::Vec<decltype(di)> q;
-  const V p = ExpPairParts(d, x, xlo, q);
-  return detail::ScaleByPow2(d, hn::Mul(p, m), q);
+  if (HWY_LIKELY(fast)) {
+    const V r = detail::ExpReduce<true, true>(d, x, xlo, q);
+    return detail::ScaleByPow2Normal(d, hn::MulAdd(detail::Expm1Poly(d, r), m, m), q);  // m + m (e^r - 1)
+  }
+  const V r = detail::ExpReduce<true>(d, x, xlo, q);
+  return detail::ScaleByPow2(d, hn::MulAdd(detail::Expm1Poly(d, r), m, m), q);
+}
+
+template <class D, class V>
+HWY_INLINE V ExpPairTimes(D d, V x, V xlo, V m) {
+  return ExpPairTimes(d, x, xlo, m, detail::AllExpFast(d, x));
 }
 
 // e^x: NaN -> NaN, -inf -> 0, +inf and overflow -> +inf, results in the subnormal range rounded once.
@@ -279,12 +314,16 @@ template <class D, class V>
 HWY_INLINE V ExpR(D d, V x) {
   using T = hn::TFromD<D>;
   using C = MathConst<T>;
-  x = MinKeepX(hn::Set(d, C::kExpMax), MaxKeepX(hn::Set(d, C::kExpMin), x));
   const hn::RebindToSigned<D> di;
   hn::Vec<decltype(di)> q;
+  const V one = hn::Set(d, T{1});
+  if (HWY_LIKELY(detail::AllExpFast(d, x))) {
+    const V r = detail::ExpReduce<false, true>(d, x, x, q);
+    return detail::ScaleByPow2Normal(d, hn::Add(detail::Expm1Poly(d, r), one), q);
+  }
+  x = MinKeepX(hn::Set(d, C::kExpMax), MaxKeepX(hn::Set(d, C::kExpMin), x));
   const V r = detail::ExpReduce<false>(d, x, x, q);
-  const V p = hn::Add(detail::Expm1Poly(d, r), hn::Set(d, T{1}));
-  return detail::ScaleByPow2(d, p, q);
+  return detail::ScaleByPow2(d, hn::Add(detail::Expm1Poly(d, r), one), q);
 }
 
 // e^x - 1, accurate near 0, -1 for x <= kExpm1Min and -inf, +inf on overflow, NaN -> NaN. expm1(-0.0)
@@ -295,12 +334,18 @@ HWY_INLINE V Expm1R(D d, V x) {
   using C = MathConst<T>;
   const hn::RebindToSigned<D> di;
   using TI = hn::TFromD<decltype(di)>;
-  x = MinKeepX(hn::Set(d, C::kExpMax), MaxKeepX(hn::Set(d, C::kExpm1Min), x));
+  x = MaxKeepX(hn::Set(d, C::kExpm1Min), x);
+  // Above kFastMax (or NaN) clamp so that the two-factor scaling stays in range.
+  const bool fast = hn::AllTrue(d, hn::Le(x, hn::Set(d, C::kFastMax)));
+  if (!fast) x = MinKeepX(hn::Set(d, C::kExpMax), x);
   hn::Vec<decltype(di)> q;
   const V r = detail::ExpReduce<false>(d, x, x, q);
   const V em1 = detail::Expm1Poly(d, r);
   const auto qc = hn::Min(q, hn::Set(di, static_cast<TI>(C::kExpm1CapQ)));
   const V c = hn::Sub(hn::Set(d, T{1}), detail::Pow2Biased(d, hn::Sub(hn::Set(di, static_cast<TI>(C::kBias)), qc)));
+  if (HWY_LIKELY(fast)) {
+    return detail::ScaleByPow2Normal(d, hn::Add(em1, c), hn::Add(q, hn::Set(di, static_cast<TI>(C::kBias))));
+  }
   return detail::ScaleByPow2(d, hn::Add(em1, c), q);
 }
 
@@ -444,8 +489,8 @@ HWY_INLINE V ErfR(D d, V x) {
 }
 
 // GELU (erf form): x * Phi(x) = x * erfc(-x / sqrt 2) / 2.
-//   w = xc * erfc(|xc| / sqrt 2) / 2 (xc = x clamped to +-kGeluClamp), e^(-xc^2 / 2) from the exact square;
-//   x < 0 (sign bit): w + x * 0 (the x * 0 turns -inf into NaN like PyTorch, keeps -0.0 and NaN);
+//   w = a * erfc(a / sqrt 2) / 2 with a = min(|x|, kGeluClamp), e^(-a^2 / 2) from the exact square;
+//   x < 0 (sign bit): x * 0 - w (x * 0 turns -inf into NaN like PyTorch and keeps the sign of -0.0);
 //   x >= 0: x - w.
 // gelu(-inf) = NaN, gelu(+inf) = +inf, gelu(-0.0) = -0.0, NaN -> NaN; full relative accuracy in the
 // negative tail (PyTorch's 1 + erf(x / sqrt 2) cancels there).
@@ -453,16 +498,18 @@ template <class D, class V>
 HWY_INLINE V GeluErfR(D d, V x) {
   using T = hn::TFromD<D>;
   using EC = ErfcConst<T>;
-  const V lim = hn::Set(d, EC::kGeluClamp);
-  const V xc = hn::Min(hn::Max(x, hn::Neg(lim)), lim);
-  const V ax = hn::Abs(xc);
+  using C = MathConst<T>;
+  const V ax = hn::Min(hn::Abs(x), hn::Set(d, EC::kGeluClamp));  // NaN: any finite value will do
   const V z = hn::Mul(ax, hn::Set(d, static_cast<T>(0.70710678118654752440)));
   V p, pe;
   TwoProd(d, ax, hn::Mul(ax, hn::Set(d, T(-0.5))), p, pe);  // -x^2/2 exactly
-  const V w = detail::ErfcCoreTimes<true>(d, z, p, pe, xc);
-  const V neg = hn::Add(w, hn::Mul(x, hn::Zero(d)));
-  const V pos = hn::Sub(x, w);
-  return hn::IfNegativeThenElse(x, neg, pos);
+  const V num = EvalPoly(d, z, EC::kHalfP);
+  const V den = EvalPoly(d, z, EC::kQ);
+  // w = |x| Phi(-|x|) >= 0, rounded once.
+  const bool fast = hn::AllTrue(d, hn::Ge(p, hn::Set(d, C::kFastMin)));
+  const V w = ExpPairTimes(d, p, pe, hn::Div(hn::Mul(ax, num), den), fast);
+  // x < 0 (sign bit): x * 0 - w (x * 0 is -0.0, or NaN for -inf and NaN); x >= 0: x - w.
+  return hn::Sub(hn::IfNegativeThenElse(x, hn::Mul(x, hn::Zero(d)), x), w);
 }
 
 // GELU (tanh form): 0.5 x (1 + tanh(u)) = x / (1 + e^(-2u)), 2u = c1 x + c3 x^3 with c1 = 2 sqrt(2 / pi),
@@ -510,8 +557,17 @@ HWY_INLINE V GeluTanhR(D d, V x) {
   const V hi = hn::Max(hn::Neg(hn::Abs(s)), hn::Set(d, C::kExpMinWide));
   const V lo = hn::IfNegativeThenElse(s, se, hn::Neg(se));
   const V p = ExpPairParts(d, hi, lo, q);
-  const V e = detail::ScaleByPow2(d, p, q);
-  const V xe = hn::Add(detail::ScaleByPow2(d, hn::Mul(p, xc), q), hn::Mul(x, hn::Zero(d)));
+  V e, xe;
+  if (HWY_LIKELY(hn::AllTrue(d, hn::Ge(hi, hn::Set(d, C::kFastMin))))) {
+    using TI = hn::TFromD<decltype(di)>;
+    const auto qb = hn::Add(q, hn::Set(di, static_cast<TI>(C::kBias)));
+    e = detail::ScaleByPow2Normal(d, p, qb);
+    xe = detail::ScaleByPow2Normal(d, hn::Mul(p, xc), qb);
+  } else {
+    e = detail::ScaleByPow2(d, p, q);
+    xe = detail::ScaleByPow2(d, hn::Mul(p, xc), q);
+  }
+  xe = hn::Add(xe, hn::Mul(x, hn::Zero(d)));
   return hn::Div(hn::IfNegativeThenElse(s, xe, x), hn::Add(hn::Set(d, T{1}), e));
 }
 
@@ -537,7 +593,7 @@ HWY_INLINE V MishR(D d, V x) {
   using MC = MishConst<T>;
   const V two = hn::Set(d, T{2});
   const V e = ExpR(d, MinKeepX(hn::Set(d, MC::kExpClamp), x));
-  const V n = hn::Mul(e, hn::Add(e, two));
+  const V n = hn::MulAdd(e, e, hn::Add(e, e));  // e (e + 2), rounded once
   V res = hn::Mul(x, hn::Div(n, hn::Add(n, two)));
   const auto tail = hn::Lt(x, hn::Set(d, MC::kTail));
   if (HWY_UNLIKELY(!hn::AllFalse(d, tail))) {

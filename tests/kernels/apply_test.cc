@@ -23,6 +23,9 @@
 //    the absolute bound covers an implementation that evaluates them that way.
 //  * tiny: 1e-36 (float32), 1e-305 (float64): results below this may be flushed or lose bits through
 //    intermediate exp() overflow/underflow (e.g. silu(-89) = -4e-37 where exp(89) overflows float32).
+//  * Half types: hardtanh/relu6 bounds, threshold's parameters and PReLU weights are first rounded to the
+//    element type (PyTorch converts them to the tensor's dtype; leaky_relu, elu, celu and softplus
+//    parameters stay float32): see ref::WithHalfTypeParameters.
 //  * Half types are computed in float32 and rounded once; the result must be within 1 half-type ulp of
 //    RN_half(y) for some y within the float32 absolute bound of `ref` (so: within 1 ulp of the correctly
 //    rounded float32 reference result, with the same allowance near zero as float32).
@@ -41,6 +44,7 @@
 #include <ostream>
 #include <random>
 #include <string>
+#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -137,6 +141,7 @@ std::vector<Case> AllCases() {
       {"threshold_m2p5_0p1", act::Threshold{-2.5, 0.1}},
       {"threshold_m3p5_7p2", act::Threshold{-3.5, 7.2}},
       {"threshold_0_0", act::Threshold{0.0, 0.0}},
+      {"threshold_0p1_0p3", act::Threshold{0.1, 0.3}},  // 0.1 rounds up in bfloat16: parameter rounding shows.
   };
 }
 
@@ -336,10 +341,14 @@ struct Mismatches {
 
 // Checks `out` (floating-point, same type as `in`) against the reference. Reports through gtest.
 template <class S>
-void CheckFloatOutput(const Activation& activation, const std::vector<int64_t>& shape, const S* in, const S* out,
+void CheckFloatOutput(const Activation& spec, const std::vector<int64_t>& shape, const S* in, const S* out,
                       const std::string& label) {
   using T = FloatTraits<S>;
   using C = typename T::Compute;
+  // Half types: some parameters are first rounded to the element type, as PyTorch does (reference.h).
+  Activation activation = spec;
+  if constexpr (std::is_same_v<S, Half>) activation = ref::WithHalfTypeParameters(spec, ref::HalfType::kFloat16);
+  if constexpr (std::is_same_v<S, BFloat16>) activation = ref::WithHalfTypeParameters(spec, ref::HalfType::kBFloat16);
   const ActivationKind kind = KindOf(activation);
   const auto out_shape = OutputShapeOf(activation, shape);
   const int64_t n = Product(out_shape);
@@ -908,6 +917,66 @@ TEST(ApplyLargeTest, IntegerThreadsMatch) {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Concurrency: Apply is thread-safe (apply.h). Several threads at once, on every backend, with thread
+// counts that compete for the core budget, give the same bits as one call alone.
+
+TEST(ApplyConcurrencyTest, ConcurrentCallsMatchSerialResults) {
+  constexpr int64_t kCount = 200003;
+  const std::vector<int64_t> shape = {kCount};
+  const std::vector<float> input = LargeInputs<float>(kCount, 17);
+  struct Job {
+    Activation activation;
+    Backend backend;
+    int max_threads;
+  };
+  const std::vector<Job> jobs = {
+      {act::Gelu{}, Backend::kSimd, 2},      {act::Sigmoid{}, Backend::kOnednn, 2},
+      {act::Relu{}, Backend::kAuto, 0},      {act::Mish{}, Backend::kSimd, 1},
+      {act::LeakyRelu{0.2}, Backend::kOnednn, 0}, {act::Tanh{}, Backend::kAuto, 2},
+  };
+  std::vector<std::vector<float>> expected(jobs.size());
+  std::vector<bool> runs(jobs.size(), true);
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    expected[j].resize(kCount);
+    const absl::Status status = Apply(jobs[j].activation, TensorView{DataType::kFloat32, shape, input.data()},
+                                      MutableTensorView{DataType::kFloat32, shape, expected[j].data()},
+                                      ApplyOptions{.backend = jobs[j].backend, .max_threads = 1});
+    if (jobs[j].backend == Backend::kOnednn && status.code() == absl::StatusCode::kUnimplemented) {
+      runs[j] = false;
+      continue;
+    }
+    ASSERT_TRUE(status.ok()) << status;
+  }
+  constexpr int kThreads = 6, kRounds = 3;
+  std::vector<std::string> errors(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::vector<float> out(kCount);
+      for (int round = 0; round < kRounds; ++round) {
+        const size_t j = static_cast<size_t>(t + round) % jobs.size();
+        if (!runs[j]) continue;
+        const absl::Status status = Apply(jobs[j].activation, TensorView{DataType::kFloat32, shape, input.data()},
+                                          MutableTensorView{DataType::kFloat32, shape, out.data()},
+                                          ApplyOptions{.backend = jobs[j].backend, .max_threads = jobs[j].max_threads});
+        if (!status.ok()) {
+          errors[t] += status.ToString() + "; ";
+        } else if (jobs[j].backend != Backend::kAuto &&
+                   std::memcmp(out.data(), expected[j].data(), kCount * sizeof(float)) != 0) {
+          errors[t] += "job " + std::to_string(j) + " differs from its serial result; ";
+        } else if (jobs[j].backend == Backend::kAuto) {
+          // Auto may pick another backend under load; it must still be correct.
+          CheckFloatOutput<float>(jobs[j].activation, shape, input.data(), out.data(),
+                                  "concurrent job " + std::to_string(j));
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(errors[t], "") << "thread " << t;
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // In place: output buffer == input buffer.
 
 template <class S>
@@ -1000,6 +1069,18 @@ TEST(ApplySemanticsTest, PyTorchSpecialValues) {
         << "softplus: x*beta > threshold is false at x*beta = 5: the log1p branch";
     EXPECT_EQ(ApplyScalar(act::Softplus{2.0, 5.0}, 2.6f, b), 2.6f) << "softplus: linear above the threshold";
   }
+}
+
+// Half types compare against parameters rounded to the element type (PyTorch 1.13, measured on bfloat16):
+// bfloat16(0.1) = 0.10009765625 > 0.1, and threshold(0.1) still maps it to the value.
+TEST(ApplySemanticsTest, HalfTypeThresholdUsesRoundedParameter) {
+  const uint16_t x = ref::FloatToBFloat16(0.1f);
+  ASSERT_GT(ref::BFloat16ToFloat(x), 0.1f);
+  uint16_t out = 0;
+  ASSERT_TRUE(Apply(act::Threshold{0.1, -1.0}, TensorView{DataType::kBFloat16, {}, &x},
+                    MutableTensorView{DataType::kBFloat16, {}, &out})
+                  .ok());
+  EXPECT_EQ(ref::BFloat16ToFloat(out), -1.0f);
 }
 
 // The same scalar (rank-0) semantics hold for every float type through the auto backend.

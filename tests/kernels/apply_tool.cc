@@ -78,7 +78,10 @@ absl::StatusOr<Backend> ParseBackend(const std::string& text) {
 
 std::string ShapeText(const std::vector<int64_t>& shape) {
   std::string text;
-  for (size_t i = 0; i < shape.size(); ++i) text += (i ? "," : "") + std::to_string(shape[i]);
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i > 0) text += ',';
+    text += std::to_string(shape[i]);
+  }
   return text.empty() ? "scalar" : text;
 }
 

@@ -95,6 +95,26 @@ bool IsPiecewiseLinearKind(ActivationKind kind) {
   }
 }
 
+// ---- Parameters of half-type tensors ---------------------------------------------------------------------
+
+Activation WithHalfTypeParameters(const Activation& activation, HalfType type) {
+  auto round = [type](double v) -> double {
+    const float f = static_cast<float>(v);
+    return type == HalfType::kFloat16 ? HalfToFloat(FloatToHalf(f)) : BFloat16ToFloat(FloatToBFloat16(f));
+  };
+  Activation result = activation;
+  if (auto* p = std::get_if<act::Hardtanh>(&result)) {
+    p->min_val = round(p->min_val);
+    p->max_val = round(p->max_val);
+  } else if (auto* t = std::get_if<act::Threshold>(&result)) {
+    t->threshold = round(t->threshold);
+    t->value = round(t->value);
+  } else if (auto* w = std::get_if<act::Prelu>(&result)) {
+    for (double& weight : w->weight) weight = round(weight);
+  }
+  return result;
+}
+
 // ---- Piecewise-linear -----------------------------------------------------------------------------------
 namespace {
 

@@ -35,6 +35,16 @@ bool IsPiecewiseLinearKind(ActivationKind kind);
 // float32 result of sigmoid/tanh of integers), float64 for float64.
 enum class Precision { kFloat32, kFloat64 };
 
+// ---- Parameters of half-type tensors ---------------------------------------------------------------------
+// PyTorch converts some parameters to the tensor's own dtype: hardtanh's (and relu6's) bounds, threshold's
+// threshold and value, and PReLU's weights (a tensor of the input's dtype); the others (leaky_relu's slope,
+// elu/celu alpha, softplus beta and threshold) to float. Measured on bfloat16 with PyTorch 1.13:
+// threshold(0.1) maps bfloat16(0.1) = 0.10009765625 to the value. Rectifier does the same for float16 and
+// bfloat16. Returns `activation` with the former parameters rounded (nearest even) to `type`; the
+// reference for a half-type tensor evaluates this activation in float32.
+enum class HalfType { kFloat16, kBFloat16 };
+Activation WithHalfTypeParameters(const Activation& activation, HalfType type);
+
 // ---- Piecewise-linear, bit-exact -----------------------------------------------------------------------
 // relu, leaky_relu, relu6, hardtanh, threshold, hardswish, hardsigmoid (crelu: call with act::Relu{} on x
 // and on -x). Aborts for other kinds.

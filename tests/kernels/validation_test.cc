@@ -294,6 +294,28 @@ TEST(ApplyValidationTest, EveryBackendValidates) {
   }
 }
 
+TEST(ApplyValidationTest, CreluCannotRunInPlace) {
+  std::vector<float> buffer(20, -1.0f);
+  const absl::Status status = Apply(act::Crelu{}, TensorView{DataType::kFloat32, Shape{10}, buffer.data()},
+                                    MutableTensorView{DataType::kFloat32, Shape{20}, buffer.data()});
+  ExpectInvalid(status, "crelu", "crelu in place");
+  EXPECT_EQ(buffer, std::vector<float>(20, -1.0f));
+}
+
+TEST(ApplyValidationTest, NullDataWithElements) {
+  std::vector<float> buffer(4, 1.0f);
+  ExpectInvalid(Apply(act::Relu{}, TensorView{DataType::kFloat32, Shape{4}, nullptr},
+                      MutableTensorView{DataType::kFloat32, Shape{4}, buffer.data()}),
+                "", "null input");
+  ExpectInvalid(Apply(act::Relu{}, TensorView{DataType::kFloat32, Shape{4}, buffer.data()},
+                      MutableTensorView{DataType::kFloat32, Shape{4}, nullptr}),
+                "", "null output");
+  // No elements: null is fine.
+  EXPECT_TRUE(Apply(act::Relu{}, TensorView{DataType::kFloat32, Shape{0}, nullptr},
+                    MutableTensorView{DataType::kFloat32, Shape{0}, nullptr})
+                  .ok());
+}
+
 TEST(ApplyValidationTest, ValidCallsSucceed) {
   std::vector<float> in(60, -1.0f), out(60, 7.0f);
   EXPECT_TRUE(Apply(act::Crelu{1}, TensorView{DataType::kFloat32, Shape{2, 3, 5}, in.data()},
@@ -402,14 +424,15 @@ TEST(CatalogueTest, AcceptedDataTypes) {
   }
 }
 
-// The brief (PyTorch's type table) has crelu float-only; the catalogue may list integers. If this is
-// decided the other way, flip this test and the integer crelu cases in apply_test.cc run by themselves.
-TEST(CatalogueTest, CreluIsFloatOnly) {
+// tf.nn.crelu accepts integer tensors; Rectifier takes the signed ones (relu(-x) of a uint8 would be the
+// wrapped negation, which no one wants), so crelu(int8) = cat([relu(x), relu(-x)]) as in PyTorch.
+TEST(CatalogueTest, CreluTakesFloatsAndSignedIntegers) {
   for (DataType dtype : kAllDataTypes) {
-    EXPECT_EQ(AcceptsDataType(ActivationKind::kCrelu, dtype), IsFloatingPoint(dtype))
+    EXPECT_EQ(AcceptsDataType(ActivationKind::kCrelu, dtype), dtype != DataType::kUInt8)
         << "crelu on " << DataTypeName(dtype);
   }
-  EXPECT_EQ(ValidateForInput(act::Crelu{}, DataType::kInt8, Shape{4}).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(ValidateForInput(act::Crelu{}, DataType::kInt8, Shape{4}).ok());
+  EXPECT_EQ(ValidateForInput(act::Crelu{}, DataType::kUInt8, Shape{4}).code(), absl::StatusCode::kInvalidArgument);
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -59,7 +59,9 @@ class ScratchDir {
     const char* base = std::getenv("TMPDIR");
     std::string pattern =
         std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/rectifier_itest_XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed for " << pattern;
+    if (mkdtemp(pattern.data()) == nullptr) {
+      ADD_FAILURE() << "mkdtemp failed for " << pattern;
+    }
     path_ = pattern;
   }
   ScratchDir(const ScratchDir&) = delete;
@@ -73,7 +75,9 @@ class ScratchDir {
     const std::string file = Path(name);
     std::ofstream out(file, std::ios::binary | std::ios::trunc);
     out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
-    if (!out) ADD_FAILURE() << "cannot write " << file;
+    if (!out) {
+      ADD_FAILURE() << "cannot write " << file;
+    }
     return file;
   }
   std::string Path(std::string_view name) const { return (path_ / std::string(name)).string(); }

@@ -89,13 +89,17 @@ class ServerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new ScratchDir();
-    auto models = ModelRepository::Create({.models_file = dir_->Write("models.yaml", kModelsYaml)});
+    ModelRepositoryOptions repository_options;
+    repository_options.models_file = dir_->Write("models.yaml", kModelsYaml);
+    auto models = ModelRepository::Create(repository_options);
     ASSERT_TRUE(models.ok()) << models.status();
     models_ = new ModelRepository(std::move(*models));
     server_ = StartServer(LoopbackOptions(models_)).release();
   }
   static void TearDownTestSuite() {
-    if (server_ != nullptr) EXPECT_EQ(server_->Shutdown(std::chrono::seconds(5)), 0);
+    if (server_ != nullptr) {
+      EXPECT_EQ(server_->Shutdown(std::chrono::seconds(5)), 0);
+    }
     delete server_;
     delete models_;
     delete dir_;
@@ -306,7 +310,9 @@ TEST_F(ServerTest, ResultsMatchTheIndependentReference) {
         const long double err = std::fabs(static_cast<long double>(got) - want);
         ok = err <= 16 * 0x1p-52L * std::fabs(want) || err <= 16 * 0x1p-52L || err <= 1e-300L;
       }
-      if (!ok && ++bad <= 3) ADD_FAILURE() << text << "(" << x << ") = " << got << ", reference " << (double)want;
+      if (!ok && ++bad <= 3) {
+        ADD_FAILURE() << text << "(" << x << ") = " << got << ", reference " << (double)want;
+      }
     }
     EXPECT_EQ(bad, 0);
   }
@@ -336,7 +342,9 @@ TEST_F(ServerTest, ResultsMatchTheIndependentReference) {
       const float want = prelu != nullptr ? ref::ExactPrelu(x, prelu->weight[(i / 100) % 3])
                                           : ref::ExactElementwise(activation, x);
       const bool ok = std::isnan(want) ? std::isnan(got) : std::bit_cast<uint32_t>(got) == std::bit_cast<uint32_t>(want);
-      if (!ok && ++bad <= 3) ADD_FAILURE() << text << "(" << x << ") = " << got << ", reference " << want;
+      if (!ok && ++bad <= 3) {
+        ADD_FAILURE() << text << "(" << x << ") = " << got << ", reference " << want;
+      }
     }
     EXPECT_EQ(bad, 0);
   }
@@ -808,7 +816,9 @@ class LimitsTest : public ::testing::Test {
     server_ = StartServer(options).release();
   }
   static void TearDownTestSuite() {
-    if (server_ != nullptr) EXPECT_EQ(server_->Shutdown(std::chrono::seconds(5)), 0);
+    if (server_ != nullptr) {
+      EXPECT_EQ(server_->Shutdown(std::chrono::seconds(5)), 0);
+    }
     delete server_;
     delete models_;
     server_ = nullptr;
@@ -920,7 +930,9 @@ class AuthTest : public ::testing::Test {
     server_ = StartServer(options).release();
   }
   static void TearDownTestSuite() {
-    if (server_ != nullptr) EXPECT_EQ(server_->Shutdown(std::chrono::seconds(5)), 0);
+    if (server_ != nullptr) {
+      EXPECT_EQ(server_->Shutdown(std::chrono::seconds(5)), 0);
+    }
     delete server_;
     delete models_;
     server_ = nullptr;
@@ -959,7 +971,6 @@ TEST_F(AuthTest, MissingWrongOrMalformedTokensAreUnauthenticated) {
       {"empty token", "Bearer "},
       {"no scheme", "s3cret-token-one"},
       {"other scheme", "Basic czNjcmV0LXRva2VuLW9uZQ=="},
-      {"lower-case scheme", "bearer s3cret-token-one"},
       {"scheme only", "Bearer"},
       {"empty header", ""},
   };
@@ -1043,6 +1054,50 @@ TEST_F(AuthTest, HealthPortServesHealthOnly) {
   context.AddMetadata("authorization", "Bearer s3cret-token-one");
   v1::ApplyResponse response;
   EXPECT_EQ(stub->Apply(&context, ReluRequest(), &response).error_code(), grpc::StatusCode::UNIMPLEMENTED);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Start-up.
+
+TEST(ServerStartTest, BadOptionsAreInvalidArgument) {
+  auto models = BuiltInModels();
+  ASSERT_NE(models, nullptr);
+  RectifierServerOptions options = LoopbackOptions(nullptr);
+  EXPECT_EQ(RectifierServer::Start(options).status().code(), absl::StatusCode::kInvalidArgument) << "no models";
+  options = LoopbackOptions(models.get());
+  options.max_message_bytes = 0;
+  EXPECT_EQ(RectifierServer::Start(options).status().code(), absl::StatusCode::kInvalidArgument);
+  options = LoopbackOptions(models.get());
+  options.limits.max_rank = 0;
+  EXPECT_EQ(RectifierServer::Start(options).status().code(), absl::StatusCode::kInvalidArgument);
+  options = LoopbackOptions(models.get());
+  options.auth_tokens = {""};
+  EXPECT_EQ(RectifierServer::Start(options).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// A port another server already listens on cannot be bound: Start says UNAVAILABLE rather than silently
+// sharing the port with it (gRPC sets SO_REUSEPORT unless told not to).
+TEST(ServerStartTest, AddressInUseIsUnavailable) {
+  auto models = BuiltInModels();
+  ASSERT_NE(models, nullptr);
+  auto first = StartServer(LoopbackOptions(models.get()));
+  ASSERT_NE(first, nullptr);
+  RectifierServerOptions options = LoopbackOptions(models.get());
+  options.address = LoopbackTarget(first->port());
+  auto second = RectifierServer::Start(options);
+  EXPECT_FALSE(second.ok()) << "a second server started on port " << first->port() << ", already in use";
+  if (!second.ok()) {
+    EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable) << second.status();
+    EXPECT_THAT(std::string(second.status().message()), HasSubstr(std::to_string(first->port())));
+  }
+  // Same for the health port.
+  options = LoopbackOptions(models.get());
+  options.health_address = LoopbackTarget(first->port());
+  auto third = RectifierServer::Start(options);
+  EXPECT_FALSE(third.ok()) << "a health port started on port " << first->port() << ", already in use";
+  if (!third.ok()) {
+    EXPECT_EQ(third.status().code(), absl::StatusCode::kUnavailable) << third.status();
+  }
 }
 
 }  // namespace

@@ -29,10 +29,12 @@ class ConcurrentCalls {
         grpc::ClientContext context;
         context.set_deadline(In(60000ms));
         outcomes_[i].status = stub->Apply(&context, (*requests)[i], &outcomes_[i].response);
+        ++finished_;
       });
     }
   }
-  ~ConcurrentCalls() { Join(); }
+  ~ConcurrentCalls() { fprintf(stderr, "TRACE calls-dtor-start %lld\n", (long long)std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count() % 100000); Join(); fprintf(stderr, "TRACE calls-dtor-end %lld\n", (long long)std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count() % 100000); }
+  bool all_finished() const { return finished_.load() == static_cast<int>(outcomes_.size()); }
   const std::vector<UnaryOutcome>& Join() {
     for (auto& t : threads_) {
       if (t.joinable()) t.join();
@@ -42,6 +44,7 @@ class ConcurrentCalls {
 
  private:
   std::vector<UnaryOutcome> outcomes_;
+  std::atomic<int> finished_{0};
   std::vector<std::thread> threads_;
 };
 
@@ -60,6 +63,7 @@ class ReadingStream {
     });
   }
   ~ReadingStream() {
+    fprintf(stderr, "TRACE stream-dtor %lld\n", (long long)std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count() % 100000);
     if (reader_.joinable()) {
       context_.TryCancel();
       reader_.join();
@@ -103,57 +107,137 @@ void LargeMishRequests(int count, int64_t elements, std::vector<v1::ApplyRequest
   }
 }
 
+// A stream whose client stops reading after the first response: the server's next 1 MiB responses cannot
+// be written (small flow-control windows, no BDP growth), so the call stays in flight until the client
+// reads again. Lets a test hold a graceful drain open for as long as it needs.
+class StalledStream {
+ public:
+  StalledStream(int port, int requests) {
+    channel_ = MakeChannel(port, grpc::InsecureChannelCredentials(), [](grpc::ChannelArguments& args) {
+      args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+      args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 16 * 1024);
+    });
+    stub_ = v1::ActivationService::NewStub(channel_);
+    context_.set_deadline(In(60000ms));
+    stream_ = stub_->ApplyStream(&context_);
+    for (int i = 0; i < requests; ++i) {
+      v1::ApplyRequest request = LargeRequest(int64_t{1} << 18, "relu", 500 + i);  // 1 MiB.
+      request.set_request_id("held-" + std::to_string(i));
+      expected_.push_back(ExpectedFor(request, act::Relu{}));
+      requests_.push_back(std::move(request));
+    }
+    writer_ = std::thread([this] {
+      for (const auto& request : requests_) {
+        if (!stream_->Write(request)) break;
+        ++written_;
+      }
+    });
+  }
+  ~StalledStream() {
+    context_.TryCancel();
+    if (writer_.joinable()) writer_.join();
+  }
+  // Reads the first response and waits until every request is written: the server is now stuck writing.
+  bool Stall() {
+    v1::ApplyResponse first;
+    if (!stream_->Read(&first)) return false;
+    responses_.push_back(first);
+    return WaitFor([&] { return written_.load() == static_cast<int>(requests_.size()); }, 20000ms);
+  }
+  // Reads everything that is left; returns the final status.
+  grpc::Status ReadToEnd() {
+    v1::ApplyResponse response;
+    while (stream_->Read(&response)) responses_.push_back(response);
+    writer_.join();
+    return stream_->Finish();
+  }
+  // Every response is its request's kernel result or (read after the drain began) UNAVAILABLE; returns the
+  // number of results.
+  int CheckResponses() const {
+    int results = 0;
+    for (const v1::ApplyResponse& response : responses_) {
+      const int i = std::stoi(response.request_id().substr(5));
+      if (response.has_error()) {
+        EXPECT_EQ(response.error().code(), static_cast<int>(grpc::StatusCode::UNAVAILABLE)) << response.error().message();
+      } else {
+        ++results;
+        EXPECT_TRUE(SameAsKernel(response.output(), expected_[i])) << response.request_id();
+      }
+    }
+    return results;
+  }
+  size_t responses() const { return responses_.size(); }
+
+ private:
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::ActivationService::Stub> stub_;
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientReaderWriter<v1::ApplyRequest, v1::ApplyResponse>> stream_;
+  std::vector<v1::ApplyRequest> requests_;
+  std::vector<KernelResult> expected_;
+  std::vector<v1::ApplyResponse> responses_;
+  std::atomic<int> written_{0};
+  std::thread writer_;
+};
+
 TEST_F(ShutdownTest, GraceLetsAcceptedCallsFinishAndRefusesNewOnes) {
   RectifierServerOptions options = LoopbackOptions(models_.get());
-  options.threads = 1;  // A queue forms on the executor: calls stay in flight for a while.
+  options.threads = 1;  // A queue forms on the executor: unary calls stay in flight for a while.
   auto server = StartServer(options);
   ASSERT_NE(server, nullptr);
   auto channel = MakeChannel(server->port());
   auto stub = v1::ActivationService::NewStub(channel);
 
-  // A stream first, admitted for sure once its first response is back.
-  std::vector<v1::ApplyRequest> stream_requests;
-  std::vector<KernelResult> stream_expected;
-  LargeMishRequests(12, 300000, &stream_requests, &stream_expected);
-  ReadingStream stream(stub.get());
-  ASSERT_TRUE(stream.Write(stream_requests[0]));
-  ASSERT_TRUE(WaitFor([&] { return stream.received() >= 1; }, 30000ms));
+  // A stream that holds the drain open until the test lets it go.
+  StalledStream held(server->port(), 8);
+  ASSERT_TRUE(held.Stall());
+  ASSERT_EQ(server->gate().in_flight(), 1);
 
-  // Then the unary calls.
+  // Unary calls; shutdown begins the moment one of them is in the server. (A batch that runs entirely
+  // between two looks is tried again.)
   std::vector<v1::ApplyRequest> requests;
   std::vector<KernelResult> expected;
-  LargeMishRequests(12, int64_t{1} << 20, &requests, &expected);
-  ConcurrentCalls calls(stub.get(), &requests);
-  for (size_t i = 1; i < stream_requests.size(); ++i) ASSERT_TRUE(stream.Write(stream_requests[i]));
-
-  // Shut down while at least one unary call (besides the stream) is in the server.
+  LargeMishRequests(10, int64_t{1} << 20, &requests, &expected);
+  std::unique_ptr<ConcurrentCalls> calls;
   int64_t in_flight_at_shutdown = 0;
-  ASSERT_TRUE(WaitFor([&] { return (in_flight_at_shutdown = server->gate().in_flight()) >= 2; }, 30000ms))
-      << "the calls never got in flight together";
+  for (int attempt = 0; attempt < 5 && in_flight_at_shutdown < 2; ++attempt) {
+    if (calls != nullptr) {
+      for (const UnaryOutcome& outcome : calls->Join()) EXPECT_TRUE(outcome.status.ok());
+    }
+    calls = std::make_unique<ConcurrentCalls>(stub.get(), &requests);
+    WaitFor([&] { return (in_flight_at_shutdown = server->gate().in_flight()) >= 2 || calls->all_finished(); },
+            30000ms);
+  }
+  ASSERT_GE(in_flight_at_shutdown, 2) << "no unary call was ever seen in flight";
   const auto started = std::chrono::steady_clock::now();
   std::future<int64_t> cancelled = std::async(std::launch::async, [&] { return server->Shutdown(20s); });
   ASSERT_TRUE(WaitFor([&] { return server->gate().stopping(); }, 10000ms));
 
-  // Calls started after shutdown began are refused with UNAVAILABLE (by the gate while the port drains,
-  // by the closed port after).
+  // While the held stream keeps the drain open: health is NOT_SERVING and new calls are refused.
   {
+    EXPECT_EQ(CheckHealth(channel, "rectifier.v1.ActivationService").serving, Serving::kNotServing);
     auto late_channel = MakeChannel(server->port());
     auto late_stub = v1::ActivationService::NewStub(late_channel);
     for (int i = 0; i < 3; ++i) {
       grpc::ClientContext context;
       context.set_deadline(In(10000ms));
       v1::ApplyResponse response;
-      grpc::Status status = late_stub->Apply(&context, requests[0], &response);
+      grpc::Status status = late_stub->Apply(&context, i == 0 ? requests[0] : LargeRequest(64, "relu"), &response);
       EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
     }
+    grpc::ClientContext context;
+    context.set_deadline(In(10000ms));
+    auto late_stream = late_stub->ApplyStream(&context);
+    late_stream->Write(LargeRequest(64, "relu"));
+    late_stream->WritesDone();
+    v1::ApplyResponse response;
+    EXPECT_FALSE(late_stream->Read(&response));
+    EXPECT_EQ(late_stream->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
   }
-
-  EXPECT_EQ(cancelled.get(), 0) << "every accepted call should finish within a 20 s grace";
-  EXPECT_LT(std::chrono::steady_clock::now() - started, 20s);
 
   // Every unary call finished with the right bytes, or was refused (it arrived after shutdown began).
   int ok = 0;
-  const auto& outcomes = calls.Join();
+  const auto& outcomes = calls->Join();
   for (size_t i = 0; i < outcomes.size(); ++i) {
     SCOPED_TRACE(requests[i].request_id());
     if (outcomes[i].status.ok()) {
@@ -164,24 +248,16 @@ TEST_F(ShutdownTest, GraceLetsAcceptedCallsFinishAndRefusesNewOnes) {
     }
   }
   EXPECT_GE(ok, in_flight_at_shutdown - 1) << "calls in flight when shutdown began must complete";
+  EXPECT_EQ(server->gate().in_flight(), 1) << "only the held stream is left";
 
-  // The stream: what the server read is answered correctly (or, if read after the drain began, refused
-  // with UNAVAILABLE); then it ends.
-  grpc::Status stream_status = stream.Finish();
-  EXPECT_TRUE(stream_status.ok() || stream_status.error_code() == grpc::StatusCode::UNAVAILABLE)
-      << stream_status.error_code() << ": " << stream_status.error_message();
-  int stream_ok = 0;
-  for (const v1::ApplyResponse& response : stream.responses()) {
-    const int i = std::stoi(response.request_id().substr(std::string("large-").size()));
-    if (response.has_error()) {
-      EXPECT_EQ(response.error().code(), static_cast<int>(grpc::StatusCode::UNAVAILABLE)) << response.error().message();
-    } else {
-      ++stream_ok;
-      EXPECT_TRUE(SameAsKernel(response.output(), stream_expected[i])) << response.request_id();
-    }
-  }
-  EXPECT_GE(stream_ok, 1);
-  if (stream_status.ok()) EXPECT_EQ(stream.responses().size(), stream_requests.size());
+  // Let the held stream go: what the server read is answered, then the stream ends (UNAVAILABLE: the
+  // server is going away; or OK) and the drain completes with nothing cancelled.
+  grpc::Status held_status = held.ReadToEnd();
+  EXPECT_TRUE(held_status.ok() || held_status.error_code() == grpc::StatusCode::UNAVAILABLE)
+      << held_status.error_code() << ": " << held_status.error_message();
+  EXPECT_GE(held.CheckResponses(), 2);
+  EXPECT_EQ(cancelled.get(), 0) << "every accepted call should finish within a 20 s grace";
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 20s);
 }
 
 // A stream whose client does not read holds the drain for the whole grace period: meanwhile health says
@@ -196,22 +272,10 @@ TEST_F(ShutdownTest, NotServingDuringTheDrainAndCancelledAfterTheGrace) {
   ASSERT_EQ(CheckHealth(channel, "rectifier.v1.ActivationService").serving, Serving::kServing);
   ASSERT_EQ(CheckHealth(health_channel, "").serving, Serving::kServing);
 
-  // A client that writes 24 MiB of requests and reads nothing: small flow-control windows (no BDP
-  // growth) make the server's first 1 MiB response wait forever.
-  auto stalled_channel = MakeChannel(server->port(), grpc::InsecureChannelCredentials(), [](grpc::ChannelArguments& args) {
-    args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
-    args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 16 * 1024);
-  });
-  auto stalled_stub = v1::ActivationService::NewStub(stalled_channel);
-  grpc::ClientContext stalled_context;
-  auto stalled = stalled_stub->ApplyStream(&stalled_context);
-  const v1::ApplyRequest big = LargeRequest(int64_t{1} << 18, "relu");  // 1 MiB.
-  std::thread writer([&] {
-    for (int i = 0; i < 24; ++i) {
-      if (!stalled->Write(big)) break;
-    }
-  });
-  ASSERT_TRUE(WaitFor([&] { return server->gate().in_flight() == 1; }, 10000ms));
+  // A client that stops reading holds the drain open.
+  StalledStream stalled(server->port(), 8);
+  ASSERT_TRUE(stalled.Stall());
+  ASSERT_EQ(server->gate().in_flight(), 1);
 
   constexpr auto kGrace = 2000ms;
   const auto started = std::chrono::steady_clock::now();
@@ -249,9 +313,7 @@ TEST_F(ShutdownTest, NotServingDuringTheDrainAndCancelledAfterTheGrace) {
   const auto took = std::chrono::steady_clock::now() - started;
   EXPECT_GE(took, kGrace - 50ms);
   EXPECT_LT(took, kGrace + 10s);
-  stalled_context.TryCancel();
-  writer.join();
-  EXPECT_FALSE(stalled->Finish().ok());
+  EXPECT_FALSE(stalled.ReadToEnd().ok()) << "the stalled stream was cancelled";
 }
 
 // grace = 0 with a slow workload: whatever is running is cancelled at once; every call ends (right bytes,
@@ -259,7 +321,9 @@ TEST_F(ShutdownTest, NotServingDuringTheDrainAndCancelledAfterTheGrace) {
 TEST_F(ShutdownTest, ZeroGraceCancelsCleanly) {
   RectifierServerOptions options = LoopbackOptions(models_.get());
   options.threads = 1;
+  fprintf(stderr, "TRACE start-begin %lld\n", (long long)std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count() % 100000);
   auto server = StartServer(options);
+  fprintf(stderr, "TRACE start-end %lld\n", (long long)std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count() % 100000);
   ASSERT_NE(server, nullptr);
   auto channel = MakeChannel(server->port());
   auto stub = v1::ActivationService::NewStub(channel);
@@ -278,7 +342,9 @@ TEST_F(ShutdownTest, ZeroGraceCancelsCleanly) {
   ASSERT_TRUE(WaitFor([&] { return server->gate().in_flight() >= 3; }, 30000ms));
 
   const auto started = std::chrono::steady_clock::now();
+  fprintf(stderr, "TRACE shutdown-start %lld\n", (long long)std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count() % 100000);
   const int64_t cancelled = server->Shutdown(0us);
+  fprintf(stderr, "TRACE shutdown-end %lld\n", (long long)std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count() % 100000);
   EXPECT_LT(std::chrono::steady_clock::now() - started, 10s);
   EXPECT_GE(cancelled, 1) << "calls were in flight";
   EXPECT_LE(cancelled, static_cast<int64_t>(requests.size()) + 1);
@@ -291,9 +357,13 @@ TEST_F(ShutdownTest, ZeroGraceCancelsCleanly) {
   for (size_t i = 0; i < outcomes.size(); ++i) {
     EXPECT_TRUE(acceptable(outcomes[i].status)) << i << ": " << outcomes[i].status.error_code() << " "
                                                 << outcomes[i].status.error_message();
-    if (outcomes[i].status.ok()) EXPECT_TRUE(SameAsKernel(outcomes[i].response.output(), expected[i]));
+    if (outcomes[i].status.ok()) {
+      EXPECT_TRUE(SameAsKernel(outcomes[i].response.output(), expected[i]));
+    }
   }
+  fprintf(stderr, "TRACE calls-joined %lld\n", (long long)std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count() % 100000);
   stream_writer.join();
+  fprintf(stderr, "TRACE writer-joined %lld\n", (long long)std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count() % 100000);
   grpc::Status stream_status = stream.Finish();
   EXPECT_TRUE(acceptable(stream_status)) << stream_status.error_code() << " " << stream_status.error_message();
   for (const v1::ApplyResponse& response : stream.responses()) {
@@ -303,6 +373,17 @@ TEST_F(ShutdownTest, ZeroGraceCancelsCleanly) {
   }
   // The server object is done: a second Shutdown is a no-op.
   EXPECT_EQ(server->Shutdown(1s), 0);
+  fprintf(stderr, "TRACE stream-done %lld\n", (long long)std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count() % 100000);
+  server.reset();
+  stub.reset();
+  fprintf(stderr, "TRACE stub-reset %lld\n", (long long)std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count() % 100000);
+  channel.reset();
+  fprintf(stderr, "TRACE channel-reset %lld\n", (long long)std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count() % 100000);
+  fprintf(stderr, "TRACE server-reset %lld\n", (long long)std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count() % 100000);
+  stub.reset();
+  fprintf(stderr, "TRACE stub-reset %lld\n", (long long)std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count() % 100000);
+  channel.reset();
+  fprintf(stderr, "TRACE channel-reset %lld\n", (long long)std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count() % 100000);
 }
 
 TEST_F(ShutdownTest, IdleServerShutsDownAtOnceAndTheDestructorToo) {

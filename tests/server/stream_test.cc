@@ -30,7 +30,9 @@ class StreamTest : public ::testing::Test {
     server_ = StartServer(LoopbackOptions(models_)).release();
   }
   static void TearDownTestSuite() {
-    if (server_ != nullptr) EXPECT_EQ(server_->Shutdown(std::chrono::seconds(5)), 0);
+    if (server_ != nullptr) {
+      EXPECT_EQ(server_->Shutdown(std::chrono::seconds(5)), 0);
+    }
     delete server_;
     delete models_;
     server_ = nullptr;
@@ -151,7 +153,9 @@ TEST_F(StreamTest, ThousandMixedRequestsAreAnsweredByRequestId) {
       ADD_FAILURE() << "response for an unknown request_id";
       continue;
     }
-    if (++answered[response.request_id()] > 1) ADD_FAILURE() << "answered twice";
+    if (++answered[response.request_id()] > 1) {
+      ADD_FAILURE() << "answered twice";
+    }
     const Expected& want = it->second;
     if (want.valid) {
       EXPECT_FALSE(response.has_error()) << response.error().code() << ": " << response.error().message();

@@ -52,7 +52,9 @@ class TlsTest : public ::testing::Test {
     context.set_deadline(In(5000ms));
     v1::ApplyResponse response;
     grpc::Status status = stub->Apply(&context, request, &response);
-    if (status.ok()) EXPECT_TRUE(SameAsKernel(response.output(), ExpectedFor(request, act::Gelu{})));
+    if (status.ok()) {
+      EXPECT_TRUE(SameAsKernel(response.output(), ExpectedFor(request, act::Gelu{})));
+    }
     return status;
   }
 
@@ -132,7 +134,7 @@ TEST_F(TlsTest, MutualTlsNeedsAClientCertificateFromTheCa) {
 
 TEST_F(TlsTest, IncompleteTlsOptionsAreRefused) {
   RectifierServerOptions options = LoopbackOptions(models_);
-  options.tls = TlsOptions{.certificate_chain_pem = pki_->server_cert_pem, .private_key_pem = ""};
+  options.tls = TlsOptions{.certificate_chain_pem = pki_->server_cert_pem, .private_key_pem = "", .client_ca_pem = ""};
   auto server = RectifierServer::Start(options);
   EXPECT_FALSE(server.ok());
   EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument) << server.status();
