@@ -4,9 +4,9 @@
 #
 # Usage: bench/kernels.sh [--quick] [--no-build] [--no-readme] [--wait-quiet[=MINUTES]] [-- benchmark flags]
 #   --quick      smoke test: sizes up to 1Mi, 3 short repetitions; results go to the build directory only
-#   --wait-quiet before running, wait (up to MINUTES, default 30) until the cores are less than 10% busy
-#                over 5 s: on a 2-core machine any other load stalls multi-threaded calls for whole
-#                scheduler slices, and the numbers become noise
+#   --wait-quiet before running, wait (up to MINUTES, default 30) until the cores are less than
+#                QUIET_BELOW percent (default 10) busy over 5 s: on a 2-core machine any other load stalls
+#                multi-threaded calls for whole scheduler slices, and the numbers become noise
 #   --no-build   run the binary already built
 #   --no-readme  leave bench/README.md alone
 #   after --      passed to rectifier-kernel-bench, e.g. -- --threads=1 or
@@ -70,7 +70,7 @@ busy_percent() {
 }
 if ((wait_minutes > 0)); then
   deadline=$(($(date +%s) + 60 * wait_minutes))
-  while busy=$(busy_percent 5) && ((busy >= 10)); do
+  while busy=$(busy_percent 5) && ((busy >= ${QUIET_BELOW:-10})); do
     if (($(date +%s) >= deadline)); then
       echo "kernels.sh: cores still ${busy}% busy after ${wait_minutes} min; running anyway" >&2
       break
@@ -96,7 +96,7 @@ if [[ ! -s $raw ]]; then
   echo "kernels.sh: no benchmark ran (does the filter match any? names: impl:dtype:elements:spec/...)" >&2
   exit 1
 fi
-grep -v '^\*\*\*WARNING\*\*\* Library was built as DEBUG' "$build/kernels-stderr.txt" >&2 || true
+grep '^rectifier-kernel-bench:' "$build/kernels-stderr.txt" >&2 || true
 read -r elapsed user sys <"$build/kernels-time.txt"
 foreign=$(awk -v b0="$busy_before" -v b1="$busy_after" -v hz="$(getconf CLK_TCK)" -v u="$user" -v s="$sys" \
   -v t="$elapsed" -v n="$(nproc)" 'BEGIN { f = ((b1 - b0) / hz - u - s) / (t * n) * 100; print (f < 0 ? 0 : f) }')

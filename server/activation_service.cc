@@ -24,7 +24,11 @@ void Run(const ActivationServiceOptions& options, grpc::CallbackServerContext* c
     done(prepared.status());
     return;
   }
-  if (prepared->input_bytes <= options.inline_compute_max_bytes) {
+  constexpr size_t kTranscendentalCostFactor = 8;
+  const size_t inline_max_bytes = prepared->piecewise_linear
+                                      ? options.inline_compute_max_bytes
+                                      : options.inline_compute_max_bytes / kTranscendentalCostFactor;
+  if (prepared->input_bytes <= inline_max_bytes) {
     done(ApplyHandler::Compute(*prepared));
     return;
   }

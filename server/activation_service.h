@@ -23,9 +23,11 @@ struct ActivationServiceOptions {
   const ModelRepository* models = nullptr;       // Required.
   CallGate* gate = nullptr;                      // Required.
   const TokenAuthenticator* authenticator = nullptr;  // Optional: null admits every caller.
-  // Requests with at most this many input bytes are computed on the gRPC thread that received them.
-  // 64 KiB: below it, a kernel call costs less than the hand-off to another thread (see bench/README.md).
-  size_t inline_compute_max_bytes = 64 * 1024;
+  // Requests of piecewise-linear activations with at most this many input bytes are computed on the gRPC
+  // thread that received them; transcendental ones up to an eighth of it (they cost ~8x more per element).
+  // 128 KiB: below it the kernel costs less than handing it to an executor thread (~3.5 us of CPU, measured
+  // by bench/handoff_bench.cc; see bench/README.md).
+  size_t inline_compute_max_bytes = 128 * 1024;
   // Requests of one ApplyStream being computed or waiting to be written; reading pauses above it, so a
   // client that does not read its responses cannot make the server buffer without bound.
   int max_stream_outstanding = 64;

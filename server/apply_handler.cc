@@ -56,6 +56,21 @@ absl::StatusOr<ApplyHandler::Prepared> ApplyHandler::Prepare(const v1::ApplyRequ
   prepared.output = PrepareOutputTensor(OutputDataType(prepared.activation, prepared.input.dtype), out_shape,
                                         static_cast<size_t>(out_elements), response->mutable_output());
   prepared.input_bytes = request.input().data().size();
+  switch (KindOf(prepared.activation)) {
+    case ActivationKind::kRelu:
+    case ActivationKind::kLeakyRelu:
+    case ActivationKind::kPrelu:
+    case ActivationKind::kCrelu:
+    case ActivationKind::kRelu6:
+    case ActivationKind::kHardtanh:
+    case ActivationKind::kHardswish:
+    case ActivationKind::kHardsigmoid:
+    case ActivationKind::kThreshold:
+      prepared.piecewise_linear = true;
+      break;
+    default:
+      break;
+  }
   return prepared;
 }
 

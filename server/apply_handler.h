@@ -33,6 +33,9 @@ class ApplyHandler {
     TensorView input;
     MutableTensorView output;
     size_t input_bytes = 0;
+    // A few compares and multiplies per element (relu family, hard* functions): about 8x cheaper per
+    // element than the transcendental ones, which matters for where the server computes it.
+    bool piecewise_linear = false;
   };
 
   // Validates `request` and shapes `response` (request_id, output dtype/shape, data sized). Errors:

@@ -46,7 +46,7 @@ struct RectifierServerOptions {
   // Executor threads for kernel work; 0: one per available core.
   int threads = 0;
   // See ActivationServiceOptions.
-  size_t inline_compute_max_bytes = 64 * 1024;
+  size_t inline_compute_max_bytes = 128 * 1024;
   // Borrowed; must outlive the server. Required.
   const ModelRepository* models = nullptr;
 };

@@ -94,6 +94,9 @@ Tolerance SmoothTolerance(ActivationKind kind, Precision precision) {
   }
 }
 
+// Size of the large cases: prime, so that no vector width or thread count divides it.
+constexpr int64_t kLarge = 1000003;
+
 // ---------------------------------------------------------------------------------------------------------
 // Cases.
 
@@ -686,7 +689,9 @@ void CheckIntegerCase(const Case& c) {
   for (int64_t size : {0, 1, 15, 17}) {
     std::vector<I> small(values.begin(), values.begin() + size);
     // Mix in small values around the parameters' boundaries.
-    for (int64_t i = 0; i < size; ++i) small[i] = static_cast<I>(small[i] + (i % 9) - 4);
+    for (int64_t i = 0; i < size; ++i) {  // Modular arithmetic: no signed overflow at the extremes.
+      small[i] = static_cast<I>(static_cast<uint64_t>(small[i]) + static_cast<uint64_t>(i % 9) - 4u);
+    }
     RunAndCheckInteger<I>(c.activation, small, c.name + " size " + std::to_string(size), 0);
     RunAndCheckInteger<I>(c.activation, small, c.name + " size " + std::to_string(size) + " offset 1", 1);
   }
@@ -781,42 +786,70 @@ TEST_P(ApplyIntegerTest, AllOrSpecialAndRandomValues) {
 
 INSTANTIATE_TEST_SUITE_P(All, ApplyIntegerTest, ::testing::ValuesIn(IntegerParams()), ParamName);
 
-// crelu of integers, where the catalogue accepts them (PyTorch has no crelu; see validation_test.cc,
-// CatalogueTest.CreluIsFloatOnly). Expected: relu(x) then relu(-x); -x of the most negative value does not
-// exist: PyTorch's cat([relu(x), relu(-x)]) wraps it to itself (giving 0), saturation would give the
-// maximum; either is accepted. For uint8, -x <= 0, so the second half is 0.
+// crelu of integers: the signed types (CatalogueTest.CreluTakesFloatsAndSignedIntegers in
+// validation_test.cc). Expected: cat([relu(x), relu(-x)], axis) as PyTorch computes it on integer tensors,
+// where -x of the most negative value wraps to itself, so its relu(-x) is 0.
+template <class I>
+void CheckIntegerCreluShape(const std::vector<I>& pool, const std::vector<int64_t>& shape, int64_t axis,
+                            const ApplyOptions& options, std::vector<I>* result = nullptr) {
+  const DataType dtype = IntTraits<I>::kType;
+  const act::Crelu crelu{axis};
+  const auto out_shape = OutputShapeOf(crelu, shape);
+  const int64_t n = Product(shape);
+  std::vector<I> input(n + 1);
+  for (int64_t i = 0; i < n; ++i) input[i] = pool[(i * 7919) % pool.size()];
+  std::vector<I> out(Product(out_shape) + 1, static_cast<I>(0x5a));
+  const std::string where = std::string(DataTypeName(dtype)) + " crelu(axis=" + std::to_string(axis) +
+                            ") on " + std::to_string(shape.size()) + "-d shape, " + std::to_string(n) + " elements";
+  const absl::Status status =
+      Apply(crelu, TensorView{dtype, shape, input.data()}, MutableTensorView{dtype, out_shape, out.data()}, options);
+  if (options.backend == Backend::kOnednn && status.code() == absl::StatusCode::kUnimplemented) return;
+  ASSERT_TRUE(status.ok()) << where << ": " << status;
+  Mismatches bad;
+  for (int64_t j = 0; j < Product(out_shape); ++j) {
+    const Source src = SourceOf(crelu, shape, j);
+    const int64_t x = input[src.index];
+    int64_t expected = x < 0 ? 0 : x;
+    if (src.negate) {
+      const bool most_negative = x == static_cast<int64_t>(std::numeric_limits<I>::min());
+      expected = (most_negative || x >= 0) ? 0 : -x;
+    }
+    if (static_cast<int64_t>(out[j]) != expected) {
+      bad.Add("out[" + std::to_string(j) + "]: x = " + std::to_string(x) + (src.negate ? " (negated)" : "") +
+              " expected " + std::to_string(expected) + " got " + std::to_string(static_cast<int64_t>(out[j])));
+    }
+  }
+  EXPECT_EQ(bad.count, 0) << where << ":\n" << bad.examples;
+  EXPECT_EQ(out.back(), static_cast<I>(0x5a)) << where << ": wrote past the end";
+  if (result) *result = std::move(out);
+}
+
 template <class I>
 void CheckIntegerCrelu() {
   const DataType dtype = IntTraits<I>::kType;
-  if (!AcceptsDataType(ActivationKind::kCrelu, dtype)) return;
-  SCOPED_TRACE(std::string(DataTypeName(dtype)));
-  const std::vector<I> input = IntegerInputs<I>();
-  const int64_t n = static_cast<int64_t>(input.size());
-  const std::vector<int64_t> shape = {1, n}, out_shape = {1, 2 * n};
+  if (!AcceptsDataType(ActivationKind::kCrelu, dtype)) {
+    EXPECT_TRUE(std::is_unsigned_v<I>) << DataTypeName(dtype) << ": signed integers take crelu";
+    std::vector<I> buffer(8);
+    EXPECT_EQ(Apply(act::Crelu{}, TensorView{dtype, std::vector<int64_t>{4}, buffer.data()},
+                    MutableTensorView{dtype, std::vector<int64_t>{8}, buffer.data() + 4})
+                  .code(),
+              absl::StatusCode::kInvalidArgument);
+    return;
+  }
+  const std::vector<I> pool = IntegerInputs<I>();
   for (const BackendCase& backend : kBackends) {
-    std::vector<I> out(2 * n, static_cast<I>(0x5a));
-    const absl::Status status = Apply(act::Crelu{}, TensorView{dtype, shape, input.data()},
-                                      MutableTensorView{dtype, out_shape, out.data()},
-                                      ApplyOptions{.backend = backend.backend});
-    if (backend.backend == Backend::kOnednn && status.code() == absl::StatusCode::kUnimplemented) continue;
-    ASSERT_TRUE(status.ok()) << backend.name << ": " << status;
-    Mismatches bad;
-    for (int64_t i = 0; i < n; ++i) {
-      const int64_t x = input[i];
-      const int64_t negated = -x;
-      const int64_t pos = x < 0 ? 0 : x;
-      int64_t neg = negated < 0 ? 0 : negated;
-      if constexpr (std::is_unsigned_v<I>) neg = 0;
-      const bool most_negative = x == static_cast<int64_t>(std::numeric_limits<I>::min()) && std::is_signed_v<I>;
-      const bool neg_ok = most_negative ? (out[n + i] == 0 || out[n + i] == std::numeric_limits<I>::max())
-                                        : static_cast<int64_t>(out[n + i]) == neg;
-      if (static_cast<int64_t>(out[i]) != pos || !neg_ok) {
-        bad.Add("x = " + std::to_string(x) + ": got " + std::to_string(static_cast<int64_t>(out[i])) + ", " +
-                std::to_string(static_cast<int64_t>(out[n + i])) + "; expected " + std::to_string(pos) + ", " +
-                std::to_string(neg));
-      }
-    }
-    EXPECT_EQ(bad.count, 0) << backend.name << ":\n" << bad.examples;
+    const ApplyOptions options{.backend = backend.backend};
+    CheckIntegerCreluShape<I>(pool, {static_cast<int64_t>(pool.size())}, -1, options);
+    for (int64_t size : {0, 1, 15, 17}) CheckIntegerCreluShape<I>(pool, {1, size}, -1, options);
+    for (int64_t axis : {0, 1, 2, -1, -2, -3}) CheckIntegerCreluShape<I>(pool, {2, 3, 37}, axis, options);
+  }
+  // Threads: the same bits with 1 and 2 threads, for a row split and for many rows.
+  for (const auto& [shape, axis] : std::vector<std::pair<std::vector<int64_t>, int64_t>>{
+           {{kLarge}, -1}, {{1001, 1000}, 1}, {{3, 333334}, 0}}) {
+    std::vector<I> one, two;
+    CheckIntegerCreluShape<I>(pool, shape, axis, ApplyOptions{.backend = Backend::kSimd, .max_threads = 1}, &one);
+    CheckIntegerCreluShape<I>(pool, shape, axis, ApplyOptions{.backend = Backend::kSimd, .max_threads = 2}, &two);
+    EXPECT_TRUE(one == two) << DataTypeName(dtype) << ": crelu differs between 1 and 2 threads";
   }
 }
 
@@ -829,9 +862,7 @@ TEST(ApplyIntegerCreluTest, WhereAccepted) {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Large tensors: 1000003 elements (prime: no size divides evenly), several threads, against the reference.
-
-constexpr int64_t kLarge = 1000003;
+// Large tensors: kLarge elements, several threads, against the reference.
 
 template <class S>
 std::vector<S> LargeInputs(int64_t n, uint64_t seed) {

@@ -37,7 +37,8 @@ std::vector<Activation> DefaultActivations() {
 }
 
 // The data types each activation accepts (PyTorch 1.13, measured): the four floating-point types, and
-// integers for relu/relu6/sigmoid/tanh (all five) and hardtanh/threshold (signed only).
+// integers for relu/relu6/sigmoid/tanh (all five) and hardtanh/threshold (signed only). crelu (not in
+// PyTorch; tf.nn.crelu) takes the signed integers too.
 bool ExpectedToAccept(ActivationKind kind, DataType dtype) {
   if (IsFloatingPoint(dtype)) return true;
   switch (kind) {
@@ -48,16 +49,11 @@ bool ExpectedToAccept(ActivationKind kind, DataType dtype) {
       return true;
     case ActivationKind::kHardtanh:
     case ActivationKind::kThreshold:
+    case ActivationKind::kCrelu:
       return dtype != DataType::kUInt8;
     default:
       return false;
   }
-}
-
-// crelu on integers is the one open question (the catalogue lists signed integers; PyTorch has no crelu):
-// checked in one place, CatalogueTest.CreluIsFloatOnly, and skipped elsewhere.
-bool IsCreluOnInteger(ActivationKind kind, DataType dtype) {
-  return kind == ActivationKind::kCrelu && !IsFloatingPoint(dtype);
 }
 
 void ExpectInvalid(const absl::Status& status, const std::string& named, const std::string& what) {
@@ -116,7 +112,6 @@ TEST(ValidateForInputTest, DataTypes) {
   for (const Activation& activation : DefaultActivations()) {
     const ActivationKind kind = KindOf(activation);
     for (DataType dtype : kAllDataTypes) {
-      if (IsCreluOnInteger(kind, dtype)) continue;
       const absl::Status status = ValidateForInput(activation, dtype, shape, "request.input");
       const std::string what = FormatActivation(activation) + " on " + std::string(DataTypeName(dtype));
       if (ExpectedToAccept(kind, dtype)) {
@@ -412,13 +407,11 @@ TEST(CatalogueTest, AcceptedDataTypes) {
   for (int k = 0; k < kNumActivationKinds; ++k) {
     const ActivationKind kind = static_cast<ActivationKind>(k);
     for (DataType dtype : kAllDataTypes) {
-      if (IsCreluOnInteger(kind, dtype)) continue;
       EXPECT_EQ(AcceptsDataType(kind, dtype), ExpectedToAccept(kind, dtype))
           << InfoFor(kind).name << " on " << DataTypeName(dtype);
     }
     for (DataType dtype : InfoFor(kind).integer_types) {
       EXPECT_FALSE(IsFloatingPoint(dtype)) << InfoFor(kind).name;
-      if (IsCreluOnInteger(kind, dtype)) continue;
       EXPECT_TRUE(ExpectedToAccept(kind, dtype)) << InfoFor(kind).name << " lists " << DataTypeName(dtype);
     }
   }

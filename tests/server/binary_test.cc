@@ -156,6 +156,72 @@ TEST(ServerBinaryTest, ServesAndExitsZeroOnSigterm) {
   EXPECT_FALSE(CheckHealth(channel, "", 500ms).status.ok()) << "the port is closed";
 }
 
+// The flags main() wires itself: TLS files (mTLS), the token file, the plaintext health port.
+TEST(ServerBinaryTest, ServesMutualTlsWithTokensFromFiles) {
+  ScratchDir dir;
+  auto pki = GenerateTestPki(dir);
+  ASSERT_TRUE(pki.has_value());
+  const std::string tokens = dir.Write("tokens", "# clients\nfirst-token\n\n  second-token  \n");
+  const int port = FreePort(), health_port = FreePort();
+  ASSERT_GT(port, 0);
+  ASSERT_GT(health_port, 0);
+  ServerProcess process(dir, {"--address", "127.0.0.1:" + std::to_string(port), "--health-address",
+                              "127.0.0.1:" + std::to_string(health_port), "--metrics-address=", "--threads", "2",
+                              "--tls-cert", dir.Path("server.pem"), "--tls-key", dir.Path("server.key"),
+                              "--tls-client-ca", dir.Path("ca.pem"), "--auth-token-file", tokens});
+  ASSERT_TRUE(process.started());
+  // Probes use the plaintext health port, without a certificate or a token.
+  bool serving = WaitFor([&] {
+    if (!process.running()) return true;
+    HealthResult health = CheckHealth(MakeChannel(health_port), "rectifier.v1.ActivationService", 200ms);
+    if (!health.status.ok()) std::this_thread::sleep_for(20ms);
+    return health.status.ok() && health.serving == Serving::kServing;
+  }, 30000ms);
+  ASSERT_TRUE(serving && process.running()) << "not SERVING; stderr:\n" << process.stderr_text();
+
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = pki->ca_pem;
+  ssl.pem_cert_chain = pki->client_cert_pem;
+  ssl.pem_private_key = pki->client_key_pem;
+  auto stub = v1::ActivationService::NewStub(MakeChannel(port, grpc::SslCredentials(ssl)));
+  auto apply = [&](const std::string& authorization) {
+    v1::ApplyRequest request;
+    request.mutable_activation()->mutable_relu6();
+    const std::vector<int64_t> shape = {64};
+    SetTensor(request.mutable_input(), DataType::kBFloat16, shape, RandomData(DataType::kBFloat16, 64, 2));
+    grpc::ClientContext context;
+    context.set_deadline(In(10000ms));
+    if (!authorization.empty()) context.AddMetadata("authorization", authorization);
+    v1::ApplyResponse response;
+    grpc::Status status = stub->Apply(&context, request, &response);
+    if (status.ok()) {
+      EXPECT_TRUE(SameAsKernel(response.output(), ExpectedFor(request, act::Relu6{})));
+    }
+    return status;
+  };
+  grpc::Status status = apply("Bearer second-token");
+  EXPECT_TRUE(status.ok()) << status.error_code() << ": " << status.error_message();
+  EXPECT_TRUE(apply("Bearer first-token").ok());
+  EXPECT_EQ(apply("").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(apply("Bearer # clients").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  // Without a client certificate the handshake fails.
+  grpc::SslCredentialsOptions no_cert;
+  no_cert.pem_root_certs = pki->ca_pem;
+  auto anonymous = v1::ActivationService::NewStub(MakeChannel(port, grpc::SslCredentials(no_cert)));
+  grpc::ClientContext context;
+  context.set_deadline(In(5000ms));
+  context.AddMetadata("authorization", "Bearer first-token");
+  v1::ApplyResponse response;
+  EXPECT_EQ(anonymous->Apply(&context, v1::ApplyRequest(), &response).error_code(), grpc::StatusCode::UNAVAILABLE);
+
+  process.Signal(SIGINT);
+  std::optional<int> exit = process.Wait(15000ms);
+  ASSERT_TRUE(exit.has_value()) << "still running 15 s after SIGINT";
+  EXPECT_TRUE(WIFEXITED(*exit) && WEXITSTATUS(*exit) == 0) << "stderr:\n" << process.stderr_text();
+  // Tokens are never logged.
+  EXPECT_THAT(process.stderr_text(), ::testing::Not(HasSubstr("second-token")));
+}
+
 TEST(ServerBinaryTest, HelpListsEveryFlagAndExitsZero) {
   ScratchDir dir;
   ServerProcess process(dir, {"--help"});

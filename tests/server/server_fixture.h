@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "google/protobuf/unknown_field_set.h"
+#include "grpc/grpc.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
@@ -48,6 +49,11 @@ namespace rectifier::server::itest {
 
 namespace v1 = ::rectifier::v1;
 using namespace std::chrono_literals;
+
+// Keeps the gRPC library initialised for the whole test process. Otherwise every test that releases its
+// last server and channel runs grpc_shutdown(), which in gRPC 1.51 can block for up to 10 s joining an
+// internal executor thread parked in epoll_wait (seen after a zero-grace shutdown with cancelled calls).
+inline const bool kGrpcInitialisedForTheProcess = (grpc_init(), true);
 
 // ---------------------------------------------------------------------------------------------------------
 // Scratch directory.
@@ -607,7 +613,8 @@ inline v1::ApplyRequest MakeRequest(const ActivationCase& c, DataType dtype, std
   return request;
 }
 
-// A float32 relu request of `elements` elements (for size, deadline and shutdown tests).
+// A float32 request of `elements` elements applying gelu, mish or relu (for size, deadline and shutdown
+// tests).
 inline v1::ApplyRequest LargeRequest(int64_t elements, std::string_view activation = "gelu", uint32_t seed = 1) {
   v1::ApplyRequest request;
   if (activation == "gelu") {
@@ -622,7 +629,7 @@ inline v1::ApplyRequest LargeRequest(int64_t elements, std::string_view activati
   return request;
 }
 
-// The kernel result for an ApplyRequest holding an inline activation (text form given).
+// The kernel result of `activation` on the request's input.
 inline KernelResult ExpectedFor(const v1::ApplyRequest& request, const Activation& activation) {
   std::vector<int64_t> shape(request.input().shape().begin(), request.input().shape().end());
   DataType dtype = DataType::kFloat32;

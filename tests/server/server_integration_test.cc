@@ -1054,6 +1054,34 @@ TEST_F(AuthTest, HealthPortServesHealthOnly) {
   context.AddMetadata("authorization", "Bearer s3cret-token-one");
   v1::ApplyResponse response;
   EXPECT_EQ(stub->Apply(&context, ReluRequest(), &response).error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  // Nor does it describe the service to anonymous callers.
+  grpc::Status reflection_status;
+  std::vector<std::string> services = ReflectionListServices(health_channel, &reflection_status);
+  EXPECT_THAT(services, ::testing::Not(::testing::Contains("rectifier.v1.ActivationService")));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The comparison the round trips rely on catches what it must.
+
+TEST(FixtureSelfTest, SameAsKernelCatchesAnyDifference) {
+  const std::vector<int64_t> shape = {3, 5};
+  const std::string data = RandomData(DataType::kFloat32, 15, 1);
+  const KernelResult want = KernelApply(act::Gelu{}, DataType::kFloat32, shape, data);
+  v1::Tensor output;
+  SetTensor(&output, DataType::kFloat32, shape, want.data);
+  EXPECT_TRUE(SameAsKernel(output, want));
+  v1::Tensor flipped = output;
+  (*flipped.mutable_data())[37] ^= 1;  // One bit of element 9.
+  ::testing::AssertionResult result = SameAsKernel(flipped, want);
+  EXPECT_FALSE(result);
+  EXPECT_THAT(result.message(), HasSubstr("first differing element 9"));
+  v1::Tensor reshaped = output;
+  reshaped.set_shape(0, 5);
+  reshaped.set_shape(1, 3);
+  EXPECT_FALSE(SameAsKernel(reshaped, want));
+  v1::Tensor retyped = output;
+  retyped.set_dtype(v1::DATA_TYPE_INT32);
+  EXPECT_FALSE(SameAsKernel(retyped, want));
 }
 
 // ---------------------------------------------------------------------------------------------------------

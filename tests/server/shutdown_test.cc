@@ -33,7 +33,7 @@ class ConcurrentCalls {
       });
     }
   }
-  ~ConcurrentCalls() { fprintf(stderr, "TRACE calls-dtor-start %lld\n", (long long)std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count() % 100000); Join(); fprintf(stderr, "TRACE calls-dtor-end %lld\n", (long long)std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count() % 100000); }
+  ~ConcurrentCalls() { Join(); }
   bool all_finished() const { return finished_.load() == static_cast<int>(outcomes_.size()); }
   const std::vector<UnaryOutcome>& Join() {
     for (auto& t : threads_) {
@@ -63,7 +63,6 @@ class ReadingStream {
     });
   }
   ~ReadingStream() {
-    fprintf(stderr, "TRACE stream-dtor %lld\n", (long long)std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count() % 100000);
     if (reader_.joinable()) {
       context_.TryCancel();
       reader_.join();
@@ -321,9 +320,7 @@ TEST_F(ShutdownTest, NotServingDuringTheDrainAndCancelledAfterTheGrace) {
 TEST_F(ShutdownTest, ZeroGraceCancelsCleanly) {
   RectifierServerOptions options = LoopbackOptions(models_.get());
   options.threads = 1;
-  fprintf(stderr, "TRACE start-begin %lld\n", (long long)std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count() % 100000);
   auto server = StartServer(options);
-  fprintf(stderr, "TRACE start-end %lld\n", (long long)std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count() % 100000);
   ASSERT_NE(server, nullptr);
   auto channel = MakeChannel(server->port());
   auto stub = v1::ActivationService::NewStub(channel);
@@ -342,9 +339,7 @@ TEST_F(ShutdownTest, ZeroGraceCancelsCleanly) {
   ASSERT_TRUE(WaitFor([&] { return server->gate().in_flight() >= 3; }, 30000ms));
 
   const auto started = std::chrono::steady_clock::now();
-  fprintf(stderr, "TRACE shutdown-start %lld\n", (long long)std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count() % 100000);
   const int64_t cancelled = server->Shutdown(0us);
-  fprintf(stderr, "TRACE shutdown-end %lld\n", (long long)std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count() % 100000);
   EXPECT_LT(std::chrono::steady_clock::now() - started, 10s);
   EXPECT_GE(cancelled, 1) << "calls were in flight";
   EXPECT_LE(cancelled, static_cast<int64_t>(requests.size()) + 1);
@@ -361,9 +356,7 @@ TEST_F(ShutdownTest, ZeroGraceCancelsCleanly) {
       EXPECT_TRUE(SameAsKernel(outcomes[i].response.output(), expected[i]));
     }
   }
-  fprintf(stderr, "TRACE calls-joined %lld\n", (long long)std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count() % 100000);
   stream_writer.join();
-  fprintf(stderr, "TRACE writer-joined %lld\n", (long long)std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count() % 100000);
   grpc::Status stream_status = stream.Finish();
   EXPECT_TRUE(acceptable(stream_status)) << stream_status.error_code() << " " << stream_status.error_message();
   for (const v1::ApplyResponse& response : stream.responses()) {
@@ -373,17 +366,6 @@ TEST_F(ShutdownTest, ZeroGraceCancelsCleanly) {
   }
   // The server object is done: a second Shutdown is a no-op.
   EXPECT_EQ(server->Shutdown(1s), 0);
-  fprintf(stderr, "TRACE stream-done %lld\n", (long long)std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count() % 100000);
-  server.reset();
-  stub.reset();
-  fprintf(stderr, "TRACE stub-reset %lld\n", (long long)std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count() % 100000);
-  channel.reset();
-  fprintf(stderr, "TRACE channel-reset %lld\n", (long long)std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count() % 100000);
-  fprintf(stderr, "TRACE server-reset %lld\n", (long long)std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count() % 100000);
-  stub.reset();
-  fprintf(stderr, "TRACE stub-reset %lld\n", (long long)std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count() % 100000);
-  channel.reset();
-  fprintf(stderr, "TRACE channel-reset %lld\n", (long long)std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count() % 100000);
 }
 
 TEST_F(ShutdownTest, IdleServerShutsDownAtOnceAndTheDestructorToo) {

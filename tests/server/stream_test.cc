@@ -68,7 +68,8 @@ std::pair<v1::ApplyRequest, Expected> MixedRequest(int i, const std::vector<Acti
                                         DataType::kBFloat16, DataType::kInt8, DataType::kInt32, DataType::kFloat32};
   DataType dtype = kTypes[(i / 3) % std::size(kTypes)];
   if (!IsFloatingPoint(dtype) && !AcceptsDataType(KindOf(activation), dtype)) dtype = DataType::kFloat32;
-  // Sizes: mostly small; every 10th large (> 64 KiB of input: computed on the executor).
+  // Sizes: mostly small; every 10th large (72-288 KB of input: beyond the inline limit, so computed on the
+  // executor for transcendental activations and float64).
   std::vector<int64_t> shape = c.small_shape;
   if (i % 10 == 7) {
     shape = {2, 3, 6000};  // 36000 elements: 72 KB of float16 up to 288 KB of float64.
