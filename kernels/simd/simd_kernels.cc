@@ -378,27 +378,7 @@ struct IntToF32IO {  // integer input, float32 output (sigmoid / tanh of integer
   template <class D>
   static HWY_INLINE hn::Vec<D> Load(D d, const In* p) {
     if constexpr (sizeof(TI) == 8) {
-      // Highway 1.0.3 has no int64 -> float32 conversion. For |v| < 2^51, v -> double is exact with the
-      // magic-number trick and double -> float is then the only rounding, as in static_cast<float>;
-      // otherwise convert in scalar code (going through double would round twice).
-#if HWY_TARGET != HWY_SCALAR
-      const hn::Half<D> dh;
-      const hn::Rebind<int64_t, decltype(dh)> di64;
-      const hn::Rebind<double, decltype(dh)> dd;
-      const auto lo = hn::LoadU(di64, p);
-      const auto hi = hn::LoadU(di64, p + hn::Lanes(dh));
-      const auto lim = hn::Set(di64, int64_t{1} << 51);
-      const auto neg_lim = hn::Set(di64, -(int64_t{1} << 51));
-      const auto in_range =
-          hn::And(hn::And(hn::Lt(lo, lim), hn::Gt(lo, neg_lim)), hn::And(hn::Lt(hi, lim), hn::Gt(hi, neg_lim)));
-      if (HWY_LIKELY(hn::AllTrue(di64, in_range))) {
-        const auto magic_bits = hn::Set(di64, int64_t{0x4338000000000000});  // 1.5 * 2^52
-        const auto magic = hn::BitCast(dd, magic_bits);
-        const auto dlo = hn::Sub(hn::BitCast(dd, hn::Add(lo, magic_bits)), magic);
-        const auto dhi = hn::Sub(hn::BitCast(dd, hn::Add(hi, magic_bits)), magic);
-        return hn::Combine(d, hn::DemoteTo(dh, dhi), hn::DemoteTo(dh, dlo));
-      }
-#endif
+      // No exact vector int64 -> float32 conversion in Highway 1.0.3 (via double would round twice).
       HWY_ALIGN float buf[HWY_MAX_BYTES / sizeof(float)];
       for (size_t k = 0; k < hn::Lanes(d); ++k) buf[k] = static_cast<float>(p[k]);
       return hn::Load(d, buf);
@@ -548,7 +528,7 @@ struct SiluOp {  // x / (1 + e^-x)
   template <class D, class V>
   HWY_INLINE V operator()(D d, V x) const {
     using T = hn::TFromD<D>;
-    return hn::Div(x, hn::Add(hn::Set(d, T{1}), ExpR</*kFlushTiny=*/true>(d, hn::Neg(x))));
+    return hn::Div(x, hn::Add(hn::Set(d, T{1}), ExpR(d, hn::Neg(x))));
   }
 };
 
@@ -726,16 +706,6 @@ void ElementwiseImpl(const ElementwiseOp& op, DataType dtype, const void* in, vo
   }
 }
 
-// static_cast<TI>(v) (truncation toward zero, as PyTorch converts the Scalar) for values the caller has
-// checked to fit; saturates instead of invoking undefined behaviour if one does not (NaN -> 0).
-template <typename TI>
-TI TruncateParam(double v) {
-  if (!(v == v)) return TI{0};
-  if (v <= static_cast<double>(hwy::LimitsMin<TI>())) return hwy::LimitsMin<TI>();
-  if (v >= static_cast<double>(hwy::LimitsMax<TI>())) return hwy::LimitsMax<TI>();
-  return static_cast<TI>(v);
-}
-
 template <typename TI>
 void ElementwiseIntegerTyped(const ElementwiseOp& op, const void* in, void* out, size_t count) {
   switch (op.fn) {
@@ -747,10 +717,10 @@ void ElementwiseIntegerTyped(const ElementwiseOp& op, const void* in, void* out,
         return;
       }
     case ElementwiseFn::kHardtanh:
-      return RunPiecewise<NativeIO<TI>>(IntHardtanhOp<TI>{TruncateParam<TI>(op.a), TruncateParam<TI>(op.b)}, in,
+      return RunPiecewise<NativeIO<TI>>(IntHardtanhOp<TI>{static_cast<TI>(op.a), static_cast<TI>(op.b)}, in,
                                         out, count);
     case ElementwiseFn::kThreshold:
-      return RunPiecewise<NativeIO<TI>>(IntThresholdOp<TI>{TruncateParam<TI>(op.a), TruncateParam<TI>(op.b)},
+      return RunPiecewise<NativeIO<TI>>(IntThresholdOp<TI>{static_cast<TI>(op.a), static_cast<TI>(op.b)},
                                         in, out, count);
     case ElementwiseFn::kSigmoid:
       return RunSmooth<IntToF32IO<TI>>(SigmoidOp{}, in, out, count);
@@ -814,16 +784,6 @@ HWY_NOINLINE void PreluTyped(const void* in_v, void* out_v, size_t outer, size_t
     for (size_t j = 0; j < lcm; ++j) wbuf[j] = IO::Param(weights[(j / inner) % channels]);
     const size_t total = outer * period;
     size_t i = 0, j = 0;
-    if (lcm % (2 * N) == 0) {
-      for (; i + 2 * N <= total; i += 2 * N) {
-        const auto v0 = PreluVec(d, IO::Load(d, in + i), hn::Load(d, wbuf + j));
-        const auto v1 = PreluVec(d, IO::Load(d, in + i + N), hn::Load(d, wbuf + j + N));
-        IO::Store(d, v0, out + i);
-        IO::Store(d, v1, out + i + N);
-        j += 2 * N;
-        if (j == lcm) j = 0;
-      }
-    }
     for (; i + N <= total; i += N) {
       const auto w = hn::Load(d, wbuf + j);
       IO::Store(d, PreluVec(d, IO::Load(d, in + i), w), out + i);
@@ -967,54 +927,68 @@ struct CreluUnsigned {
 // Rows of `block` inputs; row o writes relu(x) to pos + o * out_stride and relu(-x) to neg + o * out_stride.
 // Crelu has neg = pos + block and out_stride = 2 * block; CreluChunk is one row with its halves apart.
 template <typename T, class Ops>
-HWY_NOINLINE void CreluTyped(const void* in_v, void* out_v, size_t outer, size_t block) {
+HWY_NOINLINE void CreluTyped(const void* in_v, void* pos_v, void* neg_v, size_t outer, size_t block,
+                             size_t out_stride) {
   const auto* in = static_cast<const T*>(in_v);
-  auto* out = static_cast<T*>(out_v);
+  auto* pos = static_cast<T*>(pos_v);
+  auto* neg = static_cast<T*>(neg_v);
   const hn::ScalableTag<T> d;
   const size_t N = hn::Lanes(d);
-  if (block >= N) {
+  if (block < N) {
+    // Rows shorter than a vector: plain scalar code with the same bit-level semantics.
     for (size_t o = 0; o < outer; ++o) {
       const T* x = in + o * block;
-      T* y = out + o * 2 * block;
-      size_t j = 0;
-      for (; j + N <= block; j += N) {
-        const auto v = hn::LoadU(d, x + j);
-        hn::StoreU(Ops::Pos(d, v), d, y + j);
-        hn::StoreU(Ops::Neg(d, v), d, y + block + j);
-      }
-      if (j < block) {
-        // Overlapping last vector: recomputes (and rewrites identically) up to N - 1 elements of the row.
-        j = block - N;
-        const auto v = hn::LoadU(d, x + j);
-        hn::StoreU(Ops::Pos(d, v), d, y + j);
-        hn::StoreU(Ops::Neg(d, v), d, y + block + j);
+      T* p = pos + o * out_stride;
+      T* q = neg + o * out_stride;
+      for (size_t j = 0; j < block; ++j) {
+        const T v = x[j];
+        p[j] = Ops::PosScalar(v);
+        q[j] = Ops::NegScalar(v);
       }
     }
     return;
   }
-  // Rows shorter than a vector: one vector per row. Each full-vector store spills into the following
-  // part of the output, which is written afterwards (stores go in increasing address order), so every
-  // element ends up with its own value. The last rows, where a vector would run past the input or the
-  // output, use scalar code with the same semantics.
-  const size_t total = outer * block;  // input elements; the output has 2 * total
-  size_t vec_rows = outer;
-  vec_rows = std::min(vec_rows, total >= N ? (total - N) / block + 1 : size_t{0});
-  vec_rows = std::min(vec_rows, 2 * total >= block + N ? (2 * total - block - N) / (2 * block) + 1 : size_t{0});
-  size_t o = 0;
-  for (; o < vec_rows; ++o) {
-    const auto v = hn::LoadU(d, in + o * block);
-    T* y = out + o * 2 * block;
-    hn::StoreU(Ops::Pos(d, v), d, y);
-    hn::StoreU(Ops::Neg(d, v), d, y + block);
-  }
-  for (; o < outer; ++o) {
+  for (size_t o = 0; o < outer; ++o) {
     const T* x = in + o * block;
-    T* y = out + o * 2 * block;
-    for (size_t j = 0; j < block; ++j) {
-      const T v = x[j];
-      y[j] = Ops::PosScalar(v);
-      y[block + j] = Ops::NegScalar(v);
+    T* p = pos + o * out_stride;
+    T* q = neg + o * out_stride;
+    size_t j = 0;
+    for (; j + N <= block; j += N) {
+      const auto v = hn::LoadU(d, x + j);
+      hn::StoreU(Ops::Pos(d, v), d, p + j);
+      hn::StoreU(Ops::Neg(d, v), d, q + j);
     }
+    if (j < block) {
+      const size_t n = block - j;
+      const auto v = LoadN(d, x + j, n);
+      StoreN(d, Ops::Pos(d, v), p + j, n);
+      StoreN(d, Ops::Neg(d, v), q + j, n);
+    }
+  }
+}
+
+void CreluRowsImpl(DataType dtype, const void* in, void* pos, void* neg, size_t outer, size_t block,
+                   size_t out_stride) {
+  if (outer == 0 || block == 0) return;
+  switch (dtype) {
+    case DataType::kFloat32:
+      return CreluTyped<float, CreluFloat>(in, pos, neg, outer, block, out_stride);
+    case DataType::kFloat64:
+      return CreluTyped<double, CreluFloat>(in, pos, neg, outer, block, out_stride);
+    case DataType::kBFloat16:
+      return CreluTyped<int16_t, CreluHalf<kBF16NegInf, 0x7F80>>(in, pos, neg, outer, block, out_stride);
+    case DataType::kFloat16:
+      return CreluTyped<int16_t, CreluHalf<kF16NegInf, 0x7C00>>(in, pos, neg, outer, block, out_stride);
+    case DataType::kInt8:
+      return CreluTyped<int8_t, CreluSigned>(in, pos, neg, outer, block, out_stride);
+    case DataType::kInt16:
+      return CreluTyped<int16_t, CreluSigned>(in, pos, neg, outer, block, out_stride);
+    case DataType::kInt32:
+      return CreluTyped<int32_t, CreluSigned>(in, pos, neg, outer, block, out_stride);
+    case DataType::kInt64:
+      return CreluTyped<int64_t, CreluSigned>(in, pos, neg, outer, block, out_stride);
+    case DataType::kUInt8:
+      return CreluTyped<uint8_t, CreluUnsigned>(in, pos, neg, outer, block, out_stride);
   }
 }
 
