@@ -9,12 +9,14 @@
 #                multi-threaded calls for whole scheduler slices, and the numbers become noise
 #   --no-build   run the binary already built
 #   --no-readme  leave bench/README.md alone
-#   after --      passed to rectifier-kernel-bench, e.g. -- --threads=1 or
+#   after --      passed to rectifier-kernel-bench, e.g. -- --threads=1 (results then go to
+#                 bench/results/threads-1/ and README's threads-1 block) or
 #                 -- --benchmark_filter='float32:1024:relu/' (names: impl:dtype:elements:spec/...)
 # Environment: BUILD_DIR (default build-bench), RESULTS_DIR (default bench/results), PYTHON (default
 # /usr/bin/python3).
-# A full run takes about 5-8 minutes on 2 cores. Run it on an otherwise idle machine: the script prints the
-# load average before and after, and the README records both.
+# A full run takes about 4 minutes on 2 cores, 8 when other processes keep the cores busy. Run it on an
+# otherwise idle machine: the script reports the CPU share other processes took during the run, and the
+# README records it.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,12 +45,17 @@ fi
 binary=$build/bench/rectifier-kernel-bench
 [[ -x $binary ]] || { echo "kernels.sh: $binary not built (is libbenchmark-dev installed?)" >&2; exit 1; }
 
+# A run with --threads=N other than the default goes to results/threads-N/ and its own README block.
+block=""
+for arg in "${bench_args[@]}"; do
+  if [[ $arg == --threads=* && ${arg#--threads=} != "$(nproc)" ]]; then block=threads-${arg#--threads=}; fi
+done
 if ((quick)); then
   bench_args=(--quick "${bench_args[@]}")
   results=$build/results-quick
   readme=0
 else
-  results=${RESULTS_DIR:-$root/bench/results}
+  results=${RESULTS_DIR:-$root/bench/results${block:+/$block}}
 fi
 if ((${#bench_args[@]} > 0)) && [[ " ${bench_args[*]} " == *" --benchmark_filter"* ]]; then
   readme=0  # a partial run must not replace the committed table
@@ -106,7 +113,7 @@ foreign=$(awk -v b0="$busy_before" -v b1="$busy_after" -v hz="$(getconf CLK_TCK)
 "$python" "$root/bench/kernels_table.py" text "$results/kernels.json"
 if ((readme)); then
   "$python" "$root/bench/kernels_table.py" markdown "$results/kernels.json" \
-    --machine "$results/kernels-machine.json" --readme "$root/bench/README.md"
+    --machine "$results/kernels-machine.json" --readme "$root/bench/README.md" --block "$block"
   echo "kernels.sh: updated $root/bench/README.md" >&2
 fi
 printf 'kernels.sh: benchmark ran %.0f s; other processes used %.0f%% of the cores meanwhile; load average after: %s\n' \
