@@ -1,8 +1,9 @@
 // Rectifier's vectorised activation kernels (Google Highway 1.0.3, dispatched at run time).
 //
-// Targets: AVX3 (AVX-512), AVX2, SSE4 and the portable EMU128 fallback (SSSE3 and AVX3_DL are disabled
-// below to keep compile time and code size down). The file re-includes itself once per target through
-// hwy/foreach_target.h; the public functions at the end dispatch to the best target the CPU supports.
+// Targets: AVX3 (AVX-512), AVX2, SSE4 and the portable fallback (HWY_SCALAR with GCC < 12.3, whose EMU128
+// Highway marks broken, EMU128 otherwise); SSSE3 and AVX3_DL are disabled below to keep compile time and
+// code size down. The file re-includes itself once per target through hwy/foreach_target.h; the public
+// functions at the end dispatch to the best target the CPU supports (TargetName() reports it).
 //
 // Semantics are PyTorch 1.13's CPU formulas as listed in kernels/elementwise_op.h:
 //  * Piecewise-linear functions (relu, leaky_relu, hardtanh/relu6, threshold, prelu, crelu, hardswish,
@@ -10,25 +11,33 @@
 //    selections are written as the same compares PyTorch's AVX2 code performs (MAXPS/MINPS operand order,
 //    see MaxKeepX/MinKeepX in simd_math-inl.h) and the arithmetic is the same rounded operations in the
 //    same order (hardswish is (x * m) / 6, not x * m * (1/6)). hardtanh follows torch.clamp
-//    (min(max(x, a), b)), which is the table's formula whenever min_val <= max_val.
+//    (min(max(x, a), b)), which is the table's formula whenever min_val <= max_val (for min_val > max_val
+//    PyTorch returns max_val everywhere, and so do we).
 //  * Smooth functions are computed with our own vector math (simd_math-inl.h) to a few ulp of the exact
-//    result, following PyTorch's behaviour at +-inf, NaN and overflow (silu(-inf) = NaN, sigmoid(-100) = 0
-//    in float32, ...). Where PyTorch's formula loses accuracy we evaluate a mathematically equal, stable
-//    form instead: expm1 for elu (PyTorch 1.13 uses exp(x) - 1, so e.g. elu(-1e-10) differs in the low
-//    bits), erfc for gelu's negative tail, 2u in double-word precision for gelu(tanh), and
-//    max(y, 0) + log1p(e^-|y|) for softplus (PyTorch overflows to inf when threshold > ~88 and x*beta is in
-//    between; we return the finite value).
+//    result (measured maxima vs a quad-precision reference: gelu (erf) <= 5 ulp float32 / 6 ulp float64,
+//    mish <= 3.7, everything else <= 2.8; half types are correctly rounded or off by at most 0.5 ulp plus
+//    a float32 ulp), following PyTorch's behaviour at +-inf, NaN and overflow (silu(-inf) = NaN,
+//    sigmoid(-100) = 0 and silu(-100) = -0.0 in float32 because PyTorch's exp(100) overflows, ...). Where
+//    PyTorch's formula loses accuracy we evaluate a mathematically equal, stable form instead: expm1 for elu
+//    (PyTorch 1.13 uses exp(x) - 1, so e.g. elu(-1e-10) differs below PyTorch's precision), erfc for gelu's
+//    negative tail (PyTorch/oneDNN return 0 or a few correct bits below x ~ -5), double-word 2u for
+//    gelu(tanh) (PyTorch's 1 + tanh(u) cancels), x e^x for mish's far tail, and max(y, 0) + log1p(e^-|y|)
+//    for softplus (PyTorch overflows to inf when threshold > ~88 and x*beta is in between; we return the
+//    finite value).
 //  * float16 / bfloat16 are widened to float32, computed in float32 and rounded to nearest even (NaN stays
-//    a quiet NaN with its sign, overflow goes to +-inf, subnormals are kept). Parameters follow PyTorch's
-//    dtype handling: threshold, hardtanh bounds and prelu weights are first rounded to the half type
-//    (PyTorch converts the Scalar / weight tensor to the tensor's dtype), the other parameters stay float.
-//    relu and crelu on half types work directly on the bits (exact, NaN payloads preserved).
+//    a NaN, overflow goes to +-inf, subnormals are kept; Highway 1.0.3's bfloat16 DemoteTo truncates and
+//    its non-F16C float16 conversions mishandle inf/NaN/rounding, so both are done here). Parameters follow
+//    PyTorch's dtype handling: threshold, hardtanh bounds and prelu weights are first rounded to the half
+//    type (PyTorch converts the Scalar / weight tensor to the tensor's dtype), the other parameters stay
+//    float. relu and crelu on half types work directly on the bits (exact, NaN payloads preserved).
 //
-// Memory: no heap allocation. Tails are handled with masked loads/stores where the hardware has them
+// Memory: no heap allocation. Tails are handled with masked loads/stores where the hardware really masks
 // (AVX-512 for all lane sizes, AVX2 for 32/64-bit lanes) and otherwise through a small stack buffer with
 // memcpy, so no byte outside [in, in + count) / [out, out + count) is ever read or written (no
-// read-modify-write of neighbouring elements, which other threads may own). Piecewise-linear kernels
-// use non-temporal stores when the output is larger than kStreamMinBytes and not in place.
+// read-modify-write of neighbouring elements, which other threads may own). CReLU rows use overlapping
+// full-vector stores that stay inside the call's own output. Piecewise-linear kernels use non-temporal
+// stores when one call's output is at least kStreamMinBytes (16 MiB: below that, input and output usually
+// still fit the last-level cache and normal stores are faster) and not in place.
 #ifndef HWY_DISABLED_TARGETS
 // SSSE3 brings nothing over the EMU128 fallback for us; AVX3_DL is not compiled by default in 1.0.3
 // (only with HWY_WANT_AVX3_DL) but is listed for clarity.
@@ -378,7 +387,27 @@ struct IntToF32IO {  // integer input, float32 output (sigmoid / tanh of integer
   template <class D>
   static HWY_INLINE hn::Vec<D> Load(D d, const In* p) {
     if constexpr (sizeof(TI) == 8) {
-      // No exact vector int64 -> float32 conversion in Highway 1.0.3 (via double would round twice).
+      // Highway 1.0.3 has no int64 -> float32 conversion. For |v| < 2^51, v -> double is exact with the
+      // magic-number trick and double -> float is then the only rounding, as in static_cast<float>;
+      // otherwise convert in scalar code (going through double would round twice).
+#if HWY_TARGET != HWY_SCALAR
+      const hn::Half<D> dh;
+      const hn::Rebind<int64_t, decltype(dh)> di64;
+      const hn::Rebind<double, decltype(dh)> dd;
+      const auto lo = hn::LoadU(di64, p);
+      const auto hi = hn::LoadU(di64, p + hn::Lanes(dh));
+      const auto lim = hn::Set(di64, int64_t{1} << 51);
+      const auto neg_lim = hn::Set(di64, -(int64_t{1} << 51));
+      const auto in_range =
+          hn::And(hn::And(hn::Lt(lo, lim), hn::Gt(lo, neg_lim)), hn::And(hn::Lt(hi, lim), hn::Gt(hi, neg_lim)));
+      if (HWY_LIKELY(hn::AllTrue(di64, in_range))) {
+        const auto magic_bits = hn::Set(di64, int64_t{0x4338000000000000});  // 1.5 * 2^52
+        const auto magic = hn::BitCast(dd, magic_bits);
+        const auto dlo = hn::Sub(hn::BitCast(dd, hn::Add(lo, magic_bits)), magic);
+        const auto dhi = hn::Sub(hn::BitCast(dd, hn::Add(hi, magic_bits)), magic);
+        return hn::Combine(d, hn::DemoteTo(dh, dhi), hn::DemoteTo(dh, dlo));
+      }
+#endif
       HWY_ALIGN float buf[HWY_MAX_BYTES / sizeof(float)];
       for (size_t k = 0; k < hn::Lanes(d); ++k) buf[k] = static_cast<float>(p[k]);
       return hn::Load(d, buf);
@@ -528,7 +557,7 @@ struct SiluOp {  // x / (1 + e^-x)
   template <class D, class V>
   HWY_INLINE V operator()(D d, V x) const {
     using T = hn::TFromD<D>;
-    return hn::Div(x, hn::Add(hn::Set(d, T{1}), ExpR(d, hn::Neg(x))));
+    return hn::Div(x, hn::Add(hn::Set(d, T{1}), ExpR</*kFlushTiny=*/true>(d, hn::Neg(x))));
   }
 };
 
@@ -706,6 +735,16 @@ void ElementwiseImpl(const ElementwiseOp& op, DataType dtype, const void* in, vo
   }
 }
 
+// static_cast<TI>(v) (truncation toward zero, as PyTorch converts the Scalar) for values the caller has
+// checked to fit; saturates instead of invoking undefined behaviour if one does not (NaN -> 0).
+template <typename TI>
+TI TruncateParam(double v) {
+  if (!(v == v)) return TI{0};
+  if (v <= static_cast<double>(hwy::LimitsMin<TI>())) return hwy::LimitsMin<TI>();
+  if (v >= static_cast<double>(hwy::LimitsMax<TI>())) return hwy::LimitsMax<TI>();
+  return static_cast<TI>(v);
+}
+
 template <typename TI>
 void ElementwiseIntegerTyped(const ElementwiseOp& op, const void* in, void* out, size_t count) {
   switch (op.fn) {
@@ -717,10 +756,10 @@ void ElementwiseIntegerTyped(const ElementwiseOp& op, const void* in, void* out,
         return;
       }
     case ElementwiseFn::kHardtanh:
-      return RunPiecewise<NativeIO<TI>>(IntHardtanhOp<TI>{static_cast<TI>(op.a), static_cast<TI>(op.b)}, in,
+      return RunPiecewise<NativeIO<TI>>(IntHardtanhOp<TI>{TruncateParam<TI>(op.a), TruncateParam<TI>(op.b)}, in,
                                         out, count);
     case ElementwiseFn::kThreshold:
-      return RunPiecewise<NativeIO<TI>>(IntThresholdOp<TI>{static_cast<TI>(op.a), static_cast<TI>(op.b)},
+      return RunPiecewise<NativeIO<TI>>(IntThresholdOp<TI>{TruncateParam<TI>(op.a), TruncateParam<TI>(op.b)},
                                         in, out, count);
     case ElementwiseFn::kSigmoid:
       return RunSmooth<IntToF32IO<TI>>(SigmoidOp{}, in, out, count);
@@ -784,6 +823,16 @@ HWY_NOINLINE void PreluTyped(const void* in_v, void* out_v, size_t outer, size_t
     for (size_t j = 0; j < lcm; ++j) wbuf[j] = IO::Param(weights[(j / inner) % channels]);
     const size_t total = outer * period;
     size_t i = 0, j = 0;
+    if (lcm % (2 * N) == 0) {
+      for (; i + 2 * N <= total; i += 2 * N) {
+        const auto v0 = PreluVec(d, IO::Load(d, in + i), hn::Load(d, wbuf + j));
+        const auto v1 = PreluVec(d, IO::Load(d, in + i + N), hn::Load(d, wbuf + j + N));
+        IO::Store(d, v0, out + i);
+        IO::Store(d, v1, out + i + N);
+        j += 2 * N;
+        if (j == lcm) j = 0;
+      }
+    }
     for (; i + N <= total; i += N) {
       const auto w = hn::Load(d, wbuf + j);
       IO::Store(d, PreluVec(d, IO::Load(d, in + i), w), out + i);
@@ -803,6 +852,12 @@ HWY_NOINLINE void PreluTyped(const void* in_v, void* out_v, size_t outer, size_t
         const auto w = hn::Set(d, IO::Param(weights[c]));
         const size_t base = (o * channels + c) * inner;
         size_t i = 0;
+        for (; i + 2 * N <= inner; i += 2 * N) {
+          const auto v0 = PreluVec(d, IO::Load(d, in + base + i), w);
+          const auto v1 = PreluVec(d, IO::Load(d, in + base + i + N), w);
+          IO::Store(d, v0, out + base + i);
+          IO::Store(d, v1, out + base + i + N);
+        }
         for (; i + N <= inner; i += N) {
           IO::Store(d, PreluVec(d, IO::Load(d, in + base + i), w), out + base + i);
         }
@@ -934,35 +989,60 @@ HWY_NOINLINE void CreluTyped(const void* in_v, void* pos_v, void* neg_v, size_t 
   auto* neg = static_cast<T*>(neg_v);
   const hn::ScalableTag<T> d;
   const size_t N = hn::Lanes(d);
-  if (block < N) {
-    // Rows shorter than a vector: plain scalar code with the same bit-level semantics.
-    for (size_t o = 0; o < outer; ++o) {
+  size_t o = 0;
+  if (block >= N) {
+    for (; o < outer; ++o) {
       const T* x = in + o * block;
       T* p = pos + o * out_stride;
       T* q = neg + o * out_stride;
-      for (size_t j = 0; j < block; ++j) {
-        const T v = x[j];
-        p[j] = Ops::PosScalar(v);
-        q[j] = Ops::NegScalar(v);
+      size_t j = 0;
+      for (; j + N <= block; j += N) {
+        const auto v = hn::LoadU(d, x + j);
+        hn::StoreU(Ops::Pos(d, v), d, p + j);
+        hn::StoreU(Ops::Neg(d, v), d, q + j);
+      }
+      if (j < block) {
+        if (HWY_LIKELY(static_cast<const void*>(p) != x && static_cast<const void*>(q) != x)) {
+          // Overlapping last vector: recomputes (and rewrites identically) up to N - 1 elements of the row.
+          j = block - N;
+          const auto v = hn::LoadU(d, x + j);
+          hn::StoreU(Ops::Pos(d, v), d, p + j);
+          hn::StoreU(Ops::Neg(d, v), d, q + j);
+        } else {  // an output half is the input (in place): the overlap would re-read outputs
+          const size_t n = block - j;
+          const auto v = LoadN(d, x + j, n);
+          StoreN(d, Ops::Pos(d, v), p + j, n);
+          StoreN(d, Ops::Neg(d, v), q + j, n);
+        }
       }
     }
     return;
   }
-  for (size_t o = 0; o < outer; ++o) {
+  if (neg == pos + block && out_stride == 2 * block) {
+    // Crelu layout, rows shorter than a vector: one vector per row. Each full-vector store spills into the
+    // following part of the output, which is written afterwards (stores go in increasing address order),
+    // so every element ends up with its own value. The last rows, where a vector would run past the input
+    // or the output, fall through to the scalar loop below.
+    const size_t total = outer * block;  // input elements; the output has 2 * total
+    size_t vec_rows = outer;
+    vec_rows = std::min(vec_rows, total >= N ? (total - N) / block + 1 : size_t{0});
+    vec_rows = std::min(vec_rows, 2 * total >= block + N ? (2 * total - block - N) / (2 * block) + 1 : size_t{0});
+    for (; o < vec_rows; ++o) {
+      const auto v = hn::LoadU(d, in + o * block);
+      T* p = pos + o * out_stride;
+      hn::StoreU(Ops::Pos(d, v), d, p);
+      hn::StoreU(Ops::Neg(d, v), d, p + block);
+    }
+  }
+  // Scalar code with the same bit-level semantics.
+  for (; o < outer; ++o) {
     const T* x = in + o * block;
     T* p = pos + o * out_stride;
     T* q = neg + o * out_stride;
-    size_t j = 0;
-    for (; j + N <= block; j += N) {
-      const auto v = hn::LoadU(d, x + j);
-      hn::StoreU(Ops::Pos(d, v), d, p + j);
-      hn::StoreU(Ops::Neg(d, v), d, q + j);
-    }
-    if (j < block) {
-      const size_t n = block - j;
-      const auto v = LoadN(d, x + j, n);
-      StoreN(d, Ops::Pos(d, v), p + j, n);
-      StoreN(d, Ops::Neg(d, v), q + j, n);
+    for (size_t j = 0; j < block; ++j) {
+      const T v = x[j];
+      p[j] = Ops::PosScalar(v);
+      q[j] = Ops::NegScalar(v);
     }
   }
 }

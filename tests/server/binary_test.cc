@@ -156,6 +156,38 @@ TEST(ServerBinaryTest, ServesAndExitsZeroOnSigterm) {
   EXPECT_FALSE(CheckHealth(channel, "", 500ms).status.ok()) << "the port is closed";
 }
 
+// SIGTERM while a call cannot finish (its client stopped reading): the process waits out the grace period,
+// cancels the call and exits 0 promptly (Kubernetes kills what outlives terminationGracePeriodSeconds).
+TEST(ServerBinaryTest, SigtermWithACallStuckPastTheGraceExitsSoonAfterTheGrace) {
+  ScratchDir dir;
+  const int port = FreePort();
+  ASSERT_GT(port, 0);
+  ServerProcess process(dir, {"--address", "127.0.0.1:" + std::to_string(port), "--metrics-address=", "--threads",
+                              "2", "--shutdown-grace", "1s"});
+  ASSERT_TRUE(process.started());
+  bool serving = WaitFor([&] {
+    if (!process.running()) return true;
+    HealthResult health = CheckHealth(MakeChannel(port), "", 200ms);
+    if (!health.status.ok()) std::this_thread::sleep_for(20ms);
+    return health.status.ok() && health.serving == Serving::kServing;
+  }, 30000ms);
+  ASSERT_TRUE(serving && process.running()) << "not SERVING; stderr:\n" << process.stderr_text();
+
+  StalledStream stalled(port, 8);
+  ASSERT_TRUE(stalled.Stall());
+  const auto started = std::chrono::steady_clock::now();
+  process.Signal(SIGTERM);
+  std::optional<int> exit = process.Wait(30000ms);
+  const auto took = std::chrono::steady_clock::now() - started;
+  ASSERT_TRUE(exit.has_value()) << "still running 30 s after SIGTERM (grace 1 s)";
+  EXPECT_TRUE(WIFEXITED(*exit) && WEXITSTATUS(*exit) == 0) << "stderr:\n" << process.stderr_text();
+  EXPECT_GE(took, 900ms) << "the stuck call should have had its grace period";
+  EXPECT_LT(took, 4s) << "exit took " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                      << " ms after SIGTERM with a 1 s grace; stderr:\n" << process.stderr_text();
+  EXPECT_THAT(process.stderr_text(), HasSubstr("1 calls cancelled"));
+  EXPECT_FALSE(stalled.ReadToEnd().ok());
+}
+
 // The flags main() wires itself: TLS files (mTLS), the token file, the plaintext health port.
 TEST(ServerBinaryTest, ServesMutualTlsWithTokensFromFiles) {
   ScratchDir dir;

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <atomic>
 #include <functional>
 #include <future>
 #include <limits>
@@ -638,5 +639,81 @@ inline KernelResult ExpectedFor(const v1::ApplyRequest& request, const Activatio
   }
   return KernelApply(activation, dtype, shape, request.input().data());
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Holding a call in flight.
+
+// A stream whose client stops reading after the first response: the server's next 1 MiB responses cannot
+// be written (small flow-control windows, no BDP growth), so the call stays in flight until the client
+// reads again. Lets a test hold a graceful drain open for as long as it needs.
+class StalledStream {
+ public:
+  StalledStream(int port, int requests, std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials()) {
+    channel_ = MakeChannel(port, std::move(credentials), [](grpc::ChannelArguments& args) {
+      args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+      args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 16 * 1024);
+    });
+    stub_ = v1::ActivationService::NewStub(channel_);
+    context_.set_deadline(In(60000ms));
+    stream_ = stub_->ApplyStream(&context_);
+    for (int i = 0; i < requests; ++i) {
+      v1::ApplyRequest request = LargeRequest(int64_t{1} << 18, "relu", 500 + i);  // 1 MiB.
+      request.set_request_id("held-" + std::to_string(i));
+      expected_.push_back(ExpectedFor(request, act::Relu{}));
+      requests_.push_back(std::move(request));
+    }
+    writer_ = std::thread([this] {
+      for (const auto& request : requests_) {
+        if (!stream_->Write(request)) break;
+        ++written_;
+      }
+    });
+  }
+  ~StalledStream() {
+    context_.TryCancel();
+    if (writer_.joinable()) writer_.join();
+  }
+  // Reads the first response and waits until every request is written: the server is now stuck writing.
+  bool Stall() {
+    v1::ApplyResponse first;
+    if (!stream_->Read(&first)) return false;
+    responses_.push_back(first);
+    return WaitFor([&] { return written_.load() == static_cast<int>(requests_.size()); }, 20000ms);
+  }
+  // Reads everything that is left; returns the final status.
+  grpc::Status ReadToEnd() {
+    v1::ApplyResponse response;
+    while (stream_->Read(&response)) responses_.push_back(response);
+    writer_.join();
+    return stream_->Finish();
+  }
+  // Every response is its request's kernel result or (read after the drain began) UNAVAILABLE; returns the
+  // number of results.
+  int CheckResponses() const {
+    int results = 0;
+    for (const v1::ApplyResponse& response : responses_) {
+      const int i = std::stoi(response.request_id().substr(5));
+      if (response.has_error()) {
+        EXPECT_EQ(response.error().code(), static_cast<int>(grpc::StatusCode::UNAVAILABLE)) << response.error().message();
+      } else {
+        ++results;
+        EXPECT_TRUE(SameAsKernel(response.output(), expected_[i])) << response.request_id();
+      }
+    }
+    return results;
+  }
+  size_t responses() const { return responses_.size(); }
+
+ private:
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::ActivationService::Stub> stub_;
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientReaderWriter<v1::ApplyRequest, v1::ApplyResponse>> stream_;
+  std::vector<v1::ApplyRequest> requests_;
+  std::vector<KernelResult> expected_;
+  std::vector<v1::ApplyResponse> responses_;
+  std::atomic<int> written_{0};
+  std::thread writer_;
+};
 
 }  // namespace rectifier::server::itest
