@@ -12,10 +12,9 @@ namespace rectifier::server {
 namespace {
 
 const absl::Status kStopping = absl::UnavailableError("the server is shutting down; retry on another replica");
-const absl::Status kOverloaded = absl::UnavailableError("the server is overloaded (executor queue full); retry later");
 
-// Runs `handler` on a request: inline when small, else on the executor; `done(status)` follows either way
-// (on the executor thread, or before Run returns). Cancelled or expired calls are not computed.
+// Runs one rectifier.v1 request: prepares it, then hands it to the runner; `done(status)` follows either
+// way (on the calling thread or an executor thread).
 template <typename Done>
 void Run(const ActivationServiceOptions& options, grpc::CallbackServerContext* context,
          const v1::ApplyRequest& request, v1::ApplyResponse* response, Done done) {
@@ -24,26 +23,10 @@ void Run(const ActivationServiceOptions& options, grpc::CallbackServerContext* c
     done(prepared.status());
     return;
   }
-  constexpr size_t kTranscendentalCostFactor = 8;
-  const size_t inline_max_bytes = prepared->piecewise_linear
-                                      ? options.inline_compute_max_bytes
-                                      : options.inline_compute_max_bytes / kTranscendentalCostFactor;
-  if (prepared->input_bytes <= inline_max_bytes) {
-    done(ApplyHandler::Compute(*prepared));
-    return;
-  }
-  auto task = [context, prepared = std::move(*prepared), done]() mutable {
-    if (context->IsCancelled()) {
-      done(absl::CancelledError("the call was cancelled before it was computed"));
-      return;
-    }
-    if (context->deadline() < std::chrono::system_clock::now()) {
-      done(absl::DeadlineExceededError("the deadline passed before the request was computed"));
-      return;
-    }
-    done(ApplyHandler::Compute(prepared));
-  };
-  if (!options.executor->Schedule(std::move(task))) done(options.gate->stopping() ? kStopping : kOverloaded);
+  options.runner->Run(std::move(*prepared),
+                      CallControl{.cancelled = [context] { return context->IsCancelled(); },
+                                  .deadline = context->deadline()},
+                      [done = std::move(done)](const absl::Status& status, const RunReport&) { done(status); });
 }
 
 // One ApplyStream call. Owned by itself through `self_` (released in OnDone); the shutdown drain holds a
@@ -193,9 +176,9 @@ void FinishUnary(const ActivationServiceOptions& options, grpc::ServerUnaryReact
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ActivationService>> ActivationService::Create(const ActivationServiceOptions& options) {
-  if (options.handler == nullptr || options.executor == nullptr || options.models == nullptr ||
+  if (options.handler == nullptr || options.runner == nullptr || options.models == nullptr ||
       options.gate == nullptr) {
-    return absl::InvalidArgumentError("handler, executor, models and gate must be set");
+    return absl::InvalidArgumentError("handler, runner, models and gate must be set");
   }
   if (options.max_stream_outstanding <= 0) {
     return absl::InvalidArgumentError(

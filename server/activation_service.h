@@ -1,7 +1,6 @@
 // ActivationService: the rectifier.v1 gRPC service on gRPC's callback API.
 //
-// Reactions never block: small requests are computed right in the reaction (cheaper than a thread hop),
-// larger ones on the Executor. Every call passes the CallGate (refused with UNAVAILABLE while stopping) and,
+// Reactions never block: the RequestRunner decides where each request is computed. Every call passes the CallGate (refused with UNAVAILABLE while stopping) and,
 // when configured, the TokenAuthenticator. Borrows everything in its options; they must outlive the
 // service and the grpc::Server it is registered with.
 #pragma once
@@ -11,23 +10,18 @@
 #include "rectifier/v1/rectifier.grpc.pb.h"
 #include "server/apply_handler.h"
 #include "server/call_gate.h"
-#include "server/executor.h"
 #include "server/model_repository.h"
+#include "server/request_runner.h"
 #include "server/token_authenticator.h"
 
 namespace rectifier::server {
 
 struct ActivationServiceOptions {
   const ApplyHandler* handler = nullptr;         // Required.
-  Executor* executor = nullptr;                  // Required.
+  const RequestRunner* runner = nullptr;         // Required.
   const ModelRepository* models = nullptr;       // Required.
   CallGate* gate = nullptr;                      // Required.
   const TokenAuthenticator* authenticator = nullptr;  // Optional: null admits every caller.
-  // Requests of piecewise-linear activations with at most this many input bytes are computed on the gRPC
-  // thread that received them; transcendental ones up to an eighth of it (they cost ~8x more per element).
-  // 128 KiB: below it the kernel costs less than handing it to an executor thread (~3.5 us of CPU, measured
-  // by bench/handoff_bench.cc; see bench/README.md).
-  size_t inline_compute_max_bytes = 128 * 1024;
   // Requests of one ApplyStream being computed or waiting to be written; reading pauses above it, so a
   // client that does not read its responses cannot make the server buffer without bound.
   int max_stream_outstanding = 64;

@@ -1,6 +1,5 @@
 #include "server/apply_handler.h"
 
-#include "kernels/apply.h"
 #include "kernels/status.h"
 #include "kernels/str_cat.h"
 #include "kernels/validation.h"
@@ -18,10 +17,10 @@ absl::StatusOr<std::unique_ptr<ApplyHandler>> ApplyHandler::Create(const ApplyHa
   return std::unique_ptr<ApplyHandler>(new ApplyHandler(options));
 }
 
-absl::StatusOr<ApplyHandler::Prepared> ApplyHandler::Prepare(const v1::ApplyRequest& request,
-                                                             v1::ApplyResponse* response) const {
+absl::StatusOr<PreparedRequest> ApplyHandler::Prepare(const v1::ApplyRequest& request,
+                                                      v1::ApplyResponse* response) const {
   response->set_request_id(request.request_id());
-  Prepared prepared;
+  PreparedRequest prepared;
   const bool has_activation = request.has_activation();
   const bool has_model = !request.model().empty();
   if (has_activation == has_model) {
@@ -35,6 +34,7 @@ absl::StatusOr<ApplyHandler::Prepared> ApplyHandler::Prepare(const v1::ApplyRequ
       return absl::NotFoundError(StrCat("model '", request.model(), "' is not in the repository; ListModels lists them"));
     }
     prepared.activation = model->activation;
+    prepared.model = model->name;
   } else {
     RECTIFIER_ASSIGN_OR_RETURN(prepared.activation, ActivationFromProto(request.activation()));
   }
@@ -56,26 +56,9 @@ absl::StatusOr<ApplyHandler::Prepared> ApplyHandler::Prepare(const v1::ApplyRequ
   prepared.output = PrepareOutputTensor(OutputDataType(prepared.activation, prepared.input.dtype), out_shape,
                                         static_cast<size_t>(out_elements), response->mutable_output());
   prepared.input_bytes = request.input().data().size();
-  switch (KindOf(prepared.activation)) {
-    case ActivationKind::kRelu:
-    case ActivationKind::kLeakyRelu:
-    case ActivationKind::kPrelu:
-    case ActivationKind::kCrelu:
-    case ActivationKind::kRelu6:
-    case ActivationKind::kHardtanh:
-    case ActivationKind::kHardswish:
-    case ActivationKind::kHardsigmoid:
-    case ActivationKind::kThreshold:
-      prepared.piecewise_linear = true;
-      break;
-    default:
-      break;
-  }
+  prepared.output_bytes = response->output().data().size();
+  prepared.piecewise_linear = IsPiecewiseLinear(prepared.activation);
   return prepared;
-}
-
-absl::Status ApplyHandler::Compute(const Prepared& prepared) {
-  return Apply(prepared.activation, prepared.input, prepared.output);
 }
 
 }  // namespace rectifier::server

@@ -64,13 +64,16 @@ absl::StatusOr<std::unique_ptr<RectifierServer>> RectifierServer::Start(const Re
   RECTIFIER_ASSIGN_OR_RETURN(server->handler_,
                              ApplyHandler::Create({.limits = options.limits, .models = options.models}));
   RECTIFIER_ASSIGN_OR_RETURN(server->executor_, Executor::Create({.threads = options.threads}));
+  RECTIFIER_ASSIGN_OR_RETURN(server->runner_,
+                             RequestRunner::Create({.executor = server->executor_.get(),
+                                                    .gate = &server->gate_,
+                                                    .inline_compute_max_bytes = options.inline_compute_max_bytes}));
   RECTIFIER_ASSIGN_OR_RETURN(server->service_,
                              ActivationService::Create({.handler = server->handler_.get(),
-                                                        .executor = server->executor_.get(),
+                                                        .runner = server->runner_.get(),
                                                         .models = options.models,
                                                         .gate = &server->gate_,
-                                                        .authenticator = server->authenticator_.get(),
-                                                        .inline_compute_max_bytes = options.inline_compute_max_bytes}));
+                                                        .authenticator = server->authenticator_.get()}));
   RECTIFIER_RETURN_IF_ERROR(WarmUp(*options.models));
 
   grpc::EnableDefaultHealthCheckService(true);

@@ -22,6 +22,7 @@
 #include "server/call_gate.h"
 #include "server/executor.h"
 #include "server/model_repository.h"
+#include "server/request_runner.h"
 #include "server/token_authenticator.h"
 
 namespace rectifier::server {
@@ -45,7 +46,7 @@ struct RectifierServerOptions {
   TensorLimits limits;
   // Executor threads for kernel work; 0: one per available core.
   int threads = 0;
-  // See ActivationServiceOptions.
+  // See RequestRunnerOptions.
   size_t inline_compute_max_bytes = 128 * 1024;
   // Borrowed; must outlive the server. Required.
   const ModelRepository* models = nullptr;
@@ -74,6 +75,7 @@ class RectifierServer {
   std::unique_ptr<TokenAuthenticator> authenticator_;
   std::unique_ptr<ApplyHandler> handler_;
   std::unique_ptr<Executor> executor_;
+  std::unique_ptr<RequestRunner> runner_;
   std::unique_ptr<ActivationService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<grpc::Server> health_server_;
