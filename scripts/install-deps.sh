@@ -12,11 +12,14 @@ build_packages=(
   libcli11-dev libyaml-cpp-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
-# Test oracles and benchmark baselines (PyTorch from Python and C++), TLS material for tests.
+# Test oracles and benchmark baselines (PyTorch from Python and C++), TLS material for tests, and a real
+# Prometheus (with promtool) plus PyYAML for the monitoring end-to-end test.
 test_packages=(
   python3 python3-torch python3-numpy python3-grpcio libtorch-dev openssl
+  prometheus python3-yaml
 )
-runtime_packages=(libdnnl2 libgomp1 libhwy1 libgrpc++1.51 libprotobuf32 libyaml-cpp0.7 libspdlog1.10 ca-certificates)
+runtime_packages=(libdnnl2 libgomp1 libhwy1 libgrpc++1.51 libprotobuf32 libyaml-cpp0.7 libspdlog1.10 ca-certificates
+  libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0)
 
 if [[ "${1:-}" == "--runtime-only" ]]; then
   wanted=("${runtime_packages[@]}")

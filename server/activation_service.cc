@@ -3,6 +3,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include "kernels/catalogue.h"
 #include "kernels/str_cat.h"
@@ -13,20 +14,38 @@ namespace {
 
 const absl::Status kStopping = absl::UnavailableError("the server is shutting down; retry on another replica");
 
+// The activation a request names, for the metrics of a request that failed before it was prepared: the
+// catalogue entry of its spec or of its repository model, never the client's string.
+std::optional<ActivationKind> NamedActivation(const v1::ApplyRequest& request, const ModelRepository& models) {
+  if (request.has_activation() && request.activation().kind_case() != v1::Activation::KIND_NOT_SET) {
+    // The oneof's field numbers follow ActivationKind, from relu = 1.
+    return static_cast<ActivationKind>(static_cast<int>(request.activation().kind_case()) - 1);
+  }
+  const Model* model = request.model().empty() ? nullptr : models.Find(request.model());
+  return model != nullptr ? std::optional<ActivationKind>(KindOf(model->activation)) : std::nullopt;
+}
+
 // Runs one rectifier.v1 request: prepares it, then hands it to the runner; `done(status)` follows either
 // way (on the calling thread or an executor thread).
 template <typename Done>
 void Run(const ActivationServiceOptions& options, grpc::CallbackServerContext* context,
          const v1::ApplyRequest& request, v1::ApplyResponse* response, Done done) {
+  const RequestProbe probe(options.metrics, Api::kNative);
   auto prepared = options.handler->Prepare(request, response);
   if (!prepared.ok()) {
+    probe.Answered(NamedActivation(request, *options.models), prepared.status().code());
     done(prepared.status());
     return;
   }
+  const ActivationKind kind = KindOf(prepared->activation);
   options.runner->Run(std::move(*prepared),
                       CallControl{.cancelled = [context] { return context->IsCancelled(); },
                                   .deadline = context->deadline()},
-                      [done = std::move(done)](const absl::Status& status, const RunReport&) { done(status); });
+                      [done = std::move(done), probe, kind](const absl::Status& status, const RunReport& report) {
+                        probe.Ran(status, report);
+                        probe.Answered(kind, status.code());
+                        done(status);
+                      });
 }
 
 // One ApplyStream call. Owned by itself through `self_` (released in OnDone); the shutdown drain holds a
@@ -205,6 +224,7 @@ grpc::ServerUnaryReactor* ActivationService::Apply(grpc::CallbackServerContext* 
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::Status admitted = Admit(context);
   if (!admitted.ok()) {
+    RequestProbe(options_.metrics, Api::kNative).Answered(NamedActivation(*request, *options_.models), admitted.code());
     reactor->Finish(ToGrpcStatus(admitted));
     return reactor;
   }
@@ -273,6 +293,40 @@ grpc::ServerUnaryReactor* ActivationService::ListModels(grpc::CallbackServerCont
     ActivationToProto(model.activation, out->mutable_spec());
   }
   FinishUnary(options_, reactor, absl::OkStatus());
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ActivationService::GetModelStats(grpc::CallbackServerContext* context,
+                                                           const v1::GetModelStatsRequest* request,
+                                                           v1::GetModelStatsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::Status admitted = Admit(context);
+  if (!admitted.ok()) {
+    reactor->Finish(ToGrpcStatus(admitted));
+    return reactor;
+  }
+  if (options_.metrics == nullptr) {
+    FinishUnary(options_, reactor, absl::UnimplementedError("this server keeps no model statistics"));
+    return reactor;
+  }
+  if (request->model().empty()) {
+    FinishUnary(options_, reactor, absl::InvalidArgumentError("model must be set; was empty"));
+    return reactor;
+  }
+  absl::StatusOr<DeadUnitStats> stats = options_.metrics->ModelStats(request->model());
+  if (stats.ok()) {
+    response->set_model(request->model());
+    response->set_window_requests(stats->window_requests);
+    response->set_requests_in_window(stats->requests_in_window);
+    for (size_t c = 0; c < stats->channel_requests.size(); ++c) {
+      v1::ChannelStats* channel = response->add_channels();
+      channel->set_requests(stats->channel_requests[c]);
+      channel->set_active_requests(stats->channel_active_requests[c]);
+    }
+    response->mutable_dead_channels()->Assign(stats->dead_channels.begin(), stats->dead_channels.end());
+    response->set_dead_channels_ratio(stats->dead_ratio);
+  }
+  FinishUnary(options_, reactor, stats.status());
   return reactor;
 }
 

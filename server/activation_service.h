@@ -12,6 +12,7 @@
 #include "server/call_gate.h"
 #include "server/model_repository.h"
 #include "server/request_runner.h"
+#include "server/server_metrics.h"
 #include "server/token_authenticator.h"
 
 namespace rectifier::server {
@@ -22,6 +23,8 @@ struct ActivationServiceOptions {
   const ModelRepository* models = nullptr;       // Required.
   CallGate* gate = nullptr;                      // Required.
   const TokenAuthenticator* authenticator = nullptr;  // Optional: null admits every caller.
+  // Optional: null records no metrics, and GetModelStats answers UNIMPLEMENTED.
+  ServerMetrics* metrics = nullptr;
   // Requests of one ApplyStream being computed or waiting to be written; reading pauses above it, so a
   // client that does not read its responses cannot make the server buffer without bound.
   int max_stream_outstanding = 64;
@@ -40,6 +43,8 @@ class ActivationService final : public v1::ActivationService::CallbackService {
                                             v1::ListActivationsResponse* response) override;
   grpc::ServerUnaryReactor* ListModels(grpc::CallbackServerContext* context, const v1::ListModelsRequest* request,
                                        v1::ListModelsResponse* response) override;
+  grpc::ServerUnaryReactor* GetModelStats(grpc::CallbackServerContext* context, const v1::GetModelStatsRequest* request,
+                                          v1::GetModelStatsResponse* response) override;
 
   // Admission of a call: the gate (UNAVAILABLE while stopping), then the token. On OK the caller has
   // entered the gate and must Leave() it when the call finishes.

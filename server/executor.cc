@@ -56,4 +56,9 @@ void Executor::WorkerLoop() {
   }
 }
 
+size_t Executor::queued_tasks() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return queue_.size();
+}
+
 }  // namespace rectifier::server

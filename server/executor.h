@@ -38,6 +38,9 @@ class Executor {
   bool Schedule(std::function<void()> task);
 
   int threads() const { return static_cast<int>(workers_.size()); }
+  // Tasks waiting for a worker now, and the most that may wait (the queue metrics).
+  size_t queued_tasks();
+  size_t max_queued_tasks() const { return options_.max_queued_tasks; }
 
  private:
   explicit Executor(const ExecutorOptions& options);

@@ -63,6 +63,8 @@ int Run(int argc, char** argv) {
       .limits = {.max_elements = options->max_tensor_elements, .max_rank = options->max_rank},
       .threads = options->threads,
       .models = &*models,
+      .metrics_address = options->metrics_address,
+      .dead_unit_window_requests = options->dead_unit_window_requests,
   });
   if (!server.ok()) return Fail(server.status());
 

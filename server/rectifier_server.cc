@@ -64,6 +64,16 @@ absl::StatusOr<std::unique_ptr<RectifierServer>> RectifierServer::Start(const Re
   RECTIFIER_ASSIGN_OR_RETURN(server->handler_,
                              ApplyHandler::Create({.limits = options.limits, .models = options.models}));
   RECTIFIER_ASSIGN_OR_RETURN(server->executor_, Executor::Create({.threads = options.threads}));
+  if (options.metrics_enabled) {
+    RECTIFIER_ASSIGN_OR_RETURN(server->metrics_,
+                               ServerMetrics::Create({.models = options.models,
+                                                      .dead_unit_window_requests = options.dead_unit_window_requests}));
+    // Until a batcher owns the queue, the executor's queue is the one requests wait in.
+    server->metrics_->SetQueueProbe([executor = server->executor_.get()] {
+      return QueueState{.depth = static_cast<int64_t>(executor->queued_tasks()),
+                        .capacity = static_cast<int64_t>(executor->max_queued_tasks())};
+    });
+  }
   RECTIFIER_ASSIGN_OR_RETURN(server->runner_,
                              RequestRunner::Create({.executor = server->executor_.get(),
                                                     .gate = &server->gate_,
@@ -73,7 +83,8 @@ absl::StatusOr<std::unique_ptr<RectifierServer>> RectifierServer::Start(const Re
                                                         .runner = server->runner_.get(),
                                                         .models = options.models,
                                                         .gate = &server->gate_,
-                                                        .authenticator = server->authenticator_.get()}));
+                                                        .authenticator = server->authenticator_.get(),
+                                                        .metrics = server->metrics_.get()}));
   RECTIFIER_RETURN_IF_ERROR(WarmUp(*options.models));
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -98,6 +109,13 @@ absl::StatusOr<std::unique_ptr<RectifierServer>> RectifierServer::Start(const Re
     if (server->health_server_ == nullptr || server->health_port_ == 0) {
       return absl::UnavailableError(StrCat("cannot listen on --health-address ", options.health_address));
     }
+  }
+  if (server->metrics_ != nullptr && !options.metrics_address.empty()) {
+    RECTIFIER_ASSIGN_OR_RETURN(server->metrics_endpoint_,
+                               MetricsEndpoint::Start({.address = options.metrics_address,
+                                                       .collectable = server->metrics_->collectable()}));
+    spdlog::info("serving Prometheus metrics on http://{}/metrics (port {})", options.metrics_address,
+                 server->metrics_endpoint_->port());
   }
   server->SetServing(true);
   spdlog::info("serving rectifier.v1 on {} (port {}, {}), {} models, {} executor threads{}", options.address,
@@ -126,6 +144,7 @@ int64_t RectifierServer::Shutdown(std::chrono::microseconds grace) {
   // Calls still running are cancelled now; Shutdown returns once every reactor has finished.
   server_->Shutdown(std::chrono::system_clock::now());
   if (health_server_) health_server_->Shutdown(std::chrono::system_clock::now());
+  if (metrics_ != nullptr) metrics_->SetQueueProbe(nullptr);  // It reads the executor.
   executor_.reset();  // Runs what was accepted (cancelled calls finish at once), then joins.
   spdlog::info("shut down; {} calls cancelled at the end of the grace period", cancelled);
   return cancelled;

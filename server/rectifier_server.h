@@ -21,8 +21,10 @@
 #include "server/apply_handler.h"
 #include "server/call_gate.h"
 #include "server/executor.h"
+#include "server/metrics_endpoint.h"
 #include "server/model_repository.h"
 #include "server/request_runner.h"
+#include "server/server_metrics.h"
 #include "server/token_authenticator.h"
 
 namespace rectifier::server {
@@ -50,6 +52,13 @@ struct RectifierServerOptions {
   size_t inline_compute_max_bytes = 128 * 1024;
   // Borrowed; must outlive the server. Required.
   const ModelRepository* models = nullptr;
+  // host:port of the Prometheus /metrics endpoint; empty for none (metrics are still kept, for
+  // GetModelStats). Port 0 picks a free port (tests).
+  std::string metrics_address;
+  // Keep metrics at all; false turns every metric and GetModelStats off (to measure their overhead).
+  bool metrics_enabled = true;
+  // The dead-unit sliding window, in requests per model (see ServerMetricsOptions).
+  int64_t dead_unit_window_requests = 1000;
 };
 
 class RectifierServer {
@@ -61,6 +70,8 @@ class RectifierServer {
 
   int port() const { return port_; }
   int health_port() const { return health_port_; }  // 0 without a health address.
+  int metrics_port() const { return metrics_endpoint_ ? metrics_endpoint_->port() : 0; }  // 0: none.
+  ServerMetrics* metrics() const { return metrics_.get(); }  // Null when metrics are off.
   const CallGate& gate() const { return gate_; }
 
   // Drains (see the class comment), then stops both ports. Returns the calls cancelled because they
@@ -72,6 +83,8 @@ class RectifierServer {
   void SetServing(bool serving);
 
   CallGate gate_;
+  std::unique_ptr<ServerMetrics> metrics_;
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint_;  // Declared after metrics_: stops first.
   std::unique_ptr<TokenAuthenticator> authenticator_;
   std::unique_ptr<ApplyHandler> handler_;
   std::unique_ptr<Executor> executor_;

@@ -82,6 +82,12 @@ const std::vector<FlagSpec>& Flags() {
        [] { return std::string(kDefaultAddress); }, SetString<&ServerOptions::address>},
       {"metrics-address", "HOST:PORT", "Prometheus /metrics endpoint; empty: none",
        [] { return std::string(kDefaultMetricsAddress); }, SetString<&ServerOptions::metrics_address>},
+      {"dead-unit-window-requests", "N", "Requests per ReLU-family model over which dead channels are found",
+       [] { return StrCat(kDefaultDeadUnitWindowRequests); },
+       [](std::string_view value, ServerOptions& options) -> absl::Status {
+         RECTIFIER_ASSIGN_OR_RETURN(options.dead_unit_window_requests, ParseCount(value));
+         return absl::OkStatus();
+       }},
       {"health-address", "HOST:PORT",
        "Extra plaintext port serving only grpc.health.v1 (for probes when the main port uses mTLS)", NoDefault,
        SetString<&ServerOptions::health_address>},
@@ -423,6 +429,10 @@ absl::Status ValidateServerOptions(const ServerOptions& options) {
   if (options.max_rank <= 0) {
     return absl::InvalidArgumentError(StrCat("max_rank must be positive; was ", options.max_rank));
   }
+  if (options.dead_unit_window_requests <= 0) {
+    return absl::InvalidArgumentError(
+        StrCat("dead_unit_window_requests must be positive; was ", options.dead_unit_window_requests));
+  }
   if (options.threads <= 0) {
     return absl::InvalidArgumentError(StrCat("threads must be positive; was ", options.threads));
   }
@@ -465,6 +475,7 @@ std::string DescribeServerOptions(const ServerOptions& options) {
   std::string tls = "off";
   if (!options.tls_cert_file.empty()) tls = options.tls_client_ca_file.empty() ? "on" : "mtls";
   return StrCat("address=", options.address, " metrics_address=", or_none(options.metrics_address),
+                " dead_unit_window_requests=", options.dead_unit_window_requests,
                 " health_address=", or_none(options.health_address),
                 " max_message_bytes=", FormatByteSize(options.max_message_bytes),
                 " max_tensor_elements=", FormatCount(options.max_tensor_elements), " max_rank=", options.max_rank,

@@ -54,6 +54,8 @@ inline constexpr int64_t kDefaultMaxTensorElements = int64_t{256} << 20;
 // most 5 or 6. 16 leaves room while bounding the per-request work of shape checks.
 inline constexpr int kDefaultMaxRank = 16;
 inline constexpr std::chrono::microseconds kDefaultShutdownGrace = std::chrono::seconds(10);
+// Dead-unit monitoring looks at each ReLU-family model's last 1000 requests.
+inline constexpr int64_t kDefaultDeadUnitWindowRequests = 1000;
 
 // The cores this process may run on (sched_getaffinity): the default of `threads`.
 int DefaultThreads();
@@ -64,6 +66,9 @@ struct ServerOptions {
   std::string address{kDefaultAddress};
   // Prometheus /metrics endpoint, "host:port"; empty: no metrics endpoint. --metrics-address.
   std::string metrics_address{kDefaultMetricsAddress};
+  // Requests per model in the sliding window of dead-unit monitoring (GetModelStats,
+  // rectifier_dead_channels_ratio); positive. --dead-unit-window-requests.
+  int64_t dead_unit_window_requests = kDefaultDeadUnitWindowRequests;
   // Extra plaintext gRPC port serving only grpc.health.v1 (for probes that cannot present a client
   // certificate when the main port uses mTLS), "host:port" or "unix:PATH"; empty (default): none.
   // --health-address.

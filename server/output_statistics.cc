@@ -1,0 +1,115 @@
+#include "server/output_statistics.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace rectifier::server {
+namespace {
+
+// Zero and "> 0" tests on raw elements. float16 and bfloat16 are tested on their bits: zero is any sign
+// with all other bits clear; > 0 is a clear sign bit, not zero, and not above +inf (NaN).
+struct Half {
+  uint16_t bits;
+};
+struct BFloat {
+  uint16_t bits;
+};
+
+template <typename T>
+bool IsZero(T x) {
+  return x == T(0);
+}
+template <>
+bool IsZero(Half x) {
+  return (x.bits & 0x7fff) == 0;
+}
+template <>
+bool IsZero(BFloat x) {
+  return (x.bits & 0x7fff) == 0;
+}
+
+template <typename T>
+bool IsPositive(T x) {
+  return x > T(0);
+}
+template <>
+bool IsPositive(Half x) {
+  return x.bits != 0 && x.bits <= 0x7c00;
+}
+template <>
+bool IsPositive(BFloat x) {
+  return x.bits != 0 && x.bits <= 0x7f80;
+}
+
+// Calls `f` with a typed pointer to the data of `tensor` (a null T* selects the type).
+template <typename F>
+auto VisitTyped(const TensorView& tensor, F&& f) {
+  switch (tensor.dtype) {
+    case DataType::kFloat32: return f(static_cast<const float*>(tensor.data));
+    case DataType::kFloat64: return f(static_cast<const double*>(tensor.data));
+    case DataType::kFloat16: return f(static_cast<const Half*>(tensor.data));
+    case DataType::kBFloat16: return f(static_cast<const BFloat*>(tensor.data));
+    case DataType::kInt8: return f(static_cast<const int8_t*>(tensor.data));
+    case DataType::kUInt8: return f(static_cast<const uint8_t*>(tensor.data));
+    case DataType::kInt16: return f(static_cast<const int16_t*>(tensor.data));
+    case DataType::kInt32: return f(static_cast<const int32_t*>(tensor.data));
+    case DataType::kInt64: return f(static_cast<const int64_t*>(tensor.data));
+  }
+  return f(static_cast<const float*>(tensor.data));
+}
+
+template <typename T>
+int64_t CountZeros(const T* data, int64_t count) {
+  int64_t zeros = 0;
+  for (int64_t i = 0; i < count; ++i) zeros += IsZero(data[i]) ? 1 : 0;
+  return zeros;
+}
+
+}  // namespace
+
+std::optional<double> ZeroRatio(const TensorView& tensor, int64_t elements) {
+  if (elements <= 0 || tensor.data == nullptr) return std::nullopt;
+  return VisitTyped(tensor, [&](const auto* data) -> double {
+    if (elements <= kZeroRatioExactMaxElements) {
+      return static_cast<double>(CountZeros(data, elements)) / static_cast<double>(elements);
+    }
+    // Evenly spaced, non-overlapping blocks from the first element to the last.
+    const int64_t span = elements - kZeroRatioSampleBlockElements;
+    int64_t zeros = 0;
+    for (int64_t block = 0; block < kZeroRatioSampleBlocks; ++block) {
+      const int64_t start = block * span / (kZeroRatioSampleBlocks - 1);
+      zeros += CountZeros(data + start, kZeroRatioSampleBlockElements);
+    }
+    return static_cast<double>(zeros) / static_cast<double>(kZeroRatioSampleElements);
+  });
+}
+
+ChannelActivity ComputeChannelActivity(const TensorView& tensor, int64_t elements, int64_t max_channels) {
+  ChannelActivity activity;
+  const int64_t channels = tensor.shape.size() < 2 ? 1 : tensor.shape[1];
+  activity.channels = std::min(channels, max_channels);
+  activity.active.assign(static_cast<size_t>((activity.channels + 63) / 64), 0);
+  if (elements <= 0 || channels <= 0 || activity.channels <= 0 || tensor.data == nullptr) return activity;
+  const int64_t outer = tensor.shape.size() < 2 ? 1 : tensor.shape[0];
+  const int64_t inner = elements / std::max<int64_t>(1, outer * channels);
+  VisitTyped(tensor, [&](const auto* data) {
+    int64_t inactive = activity.channels;
+    for (int64_t n = 0; n < outer && inactive > 0; ++n) {
+      for (int64_t c = 0; c < activity.channels; ++c) {
+        if (activity.IsActive(c)) continue;
+        const auto* block = data + (n * channels + c) * inner;
+        for (int64_t i = 0; i < inner; ++i) {
+          if (IsPositive(block[i])) {
+            activity.active[c / 64] |= uint64_t{1} << (c % 64);
+            --inactive;
+            break;
+          }
+        }
+      }
+    }
+    return 0;
+  });
+  return activity;
+}
+
+}  // namespace rectifier::server
