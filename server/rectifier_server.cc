@@ -64,10 +64,14 @@ absl::StatusOr<std::unique_ptr<RectifierServer>> RectifierServer::Start(const Re
   RECTIFIER_ASSIGN_OR_RETURN(server->handler_,
                              ApplyHandler::Create({.limits = options.limits, .models = options.models}));
   RECTIFIER_ASSIGN_OR_RETURN(server->executor_, Executor::Create({.threads = options.threads}));
+  if (options.batching.has_value()) {
+    RECTIFIER_ASSIGN_OR_RETURN(server->batcher_, Batcher::Create(*options.batching));
+  }
   RECTIFIER_ASSIGN_OR_RETURN(server->runner_,
                              RequestRunner::Create({.executor = server->executor_.get(),
                                                     .gate = &server->gate_,
-                                                    .inline_compute_max_bytes = options.inline_compute_max_bytes}));
+                                                    .inline_compute_max_bytes = options.inline_compute_max_bytes,
+                                                    .batcher = server->batcher_.get()}));
   RECTIFIER_ASSIGN_OR_RETURN(server->service_,
                              ActivationService::Create({.handler = server->handler_.get(),
                                                         .runner = server->runner_.get(),
@@ -104,6 +108,13 @@ absl::StatusOr<std::unique_ptr<RectifierServer>> RectifierServer::Start(const Re
                server->port_, options.tls ? (options.tls->client_ca_pem.empty() ? "TLS" : "mTLS") : "plaintext",
                options.models->size(), server->executor_->threads(),
                options.auth_tokens.empty() ? "" : ", bearer-token auth");
+  if (server->batcher_ != nullptr) {
+    const BatcherOptions& b = server->batcher_->options();
+    spdlog::info("batching on: up to {} requests / {} elements per call, queue delay {}us, {} queued at most, "
+                 "{} batch threads",
+                 b.max_batch_requests, b.max_batch_elements, b.max_queue_delay.count(), b.max_queue_requests,
+                 b.batch_threads);
+  }
   return server;
 }
 
@@ -126,6 +137,7 @@ int64_t RectifierServer::Shutdown(std::chrono::microseconds grace) {
   // Calls still running are cancelled now; Shutdown returns once every reactor has finished.
   server_->Shutdown(std::chrono::system_clock::now());
   if (health_server_) health_server_->Shutdown(std::chrono::system_clock::now());
+  batcher_.reset();   // Answers what was queued (cancelled calls at once), then joins.
   executor_.reset();  // Runs what was accepted (cancelled calls finish at once), then joins.
   spdlog::info("shut down; {} calls cancelled at the end of the grace period", cancelled);
   return cancelled;
