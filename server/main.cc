@@ -62,6 +62,13 @@ int Run(int argc, char** argv) {
       .max_message_bytes = static_cast<size_t>(options->max_message_bytes),
       .limits = {.max_elements = options->max_tensor_elements, .max_rank = options->max_rank},
       .threads = options->threads,
+      .batching = options->batching ? std::optional<BatcherOptions>(BatcherOptions{
+                                          .max_batch_requests = options->max_batch_requests,
+                                          .max_batch_elements = options->max_batch_elements,
+                                          .max_queue_delay = options->max_queue_delay,
+                                          .max_queue_requests = options->max_queue_requests,
+                                          .batch_threads = options->batch_threads})
+                                    : std::nullopt,
       .models = &*models,
       .metrics_address = options->metrics_address,
       .dead_unit_window_requests = options->dead_unit_window_requests,

@@ -68,16 +68,35 @@ absl::StatusOr<std::unique_ptr<RectifierServer>> RectifierServer::Start(const Re
     RECTIFIER_ASSIGN_OR_RETURN(server->metrics_,
                                ServerMetrics::Create({.models = options.models,
                                                       .dead_unit_window_requests = options.dead_unit_window_requests}));
-    // Until a batcher owns the queue, the executor's queue is the one requests wait in.
-    server->metrics_->SetQueueProbe([executor = server->executor_.get()] {
-      return QueueState{.depth = static_cast<int64_t>(executor->queued_tasks()),
-                        .capacity = static_cast<int64_t>(executor->max_queued_tasks())};
-    });
+  }
+  if (options.batching.has_value()) {
+    BatcherOptions batching = *options.batching;
+    if (server->metrics_ != nullptr) {
+      batching.on_batch = [metrics = server->metrics_.get()](int requests, int64_t elements) {
+        metrics->BatchComputed(requests, elements);
+      };
+    }
+    RECTIFIER_ASSIGN_OR_RETURN(server->batcher_, Batcher::Create(batching));
+  }
+  if (server->metrics_ != nullptr) {
+    // The queue requests wait in: the batcher's when batching is on, else the executor's.
+    if (server->batcher_ != nullptr) {
+      server->metrics_->SetQueueProbe([batcher = server->batcher_.get()] {
+        return QueueState{.depth = batcher->queue_depth(), .capacity = batcher->queue_capacity()};
+      });
+    } else {
+      server->metrics_->SetQueueProbe([executor = server->executor_.get()] {
+        return QueueState{.depth = static_cast<int64_t>(executor->queued_tasks()),
+                          .capacity = static_cast<int64_t>(executor->max_queued_tasks())};
+      });
+    }
+  }
   }
   RECTIFIER_ASSIGN_OR_RETURN(server->runner_,
                              RequestRunner::Create({.executor = server->executor_.get(),
                                                     .gate = &server->gate_,
-                                                    .inline_compute_max_bytes = options.inline_compute_max_bytes}));
+                                                    .inline_compute_max_bytes = options.inline_compute_max_bytes,
+                                                    .batcher = server->batcher_.get()}));
   RECTIFIER_ASSIGN_OR_RETURN(server->service_,
                              ActivationService::Create({.handler = server->handler_.get(),
                                                         .runner = server->runner_.get(),
@@ -122,6 +141,13 @@ absl::StatusOr<std::unique_ptr<RectifierServer>> RectifierServer::Start(const Re
                server->port_, options.tls ? (options.tls->client_ca_pem.empty() ? "TLS" : "mTLS") : "plaintext",
                options.models->size(), server->executor_->threads(),
                options.auth_tokens.empty() ? "" : ", bearer-token auth");
+  if (server->batcher_ != nullptr) {
+    const BatcherOptions& b = server->batcher_->options();
+    spdlog::info("batching on: up to {} requests / {} elements per call, queue delay {}us, {} queued at most, "
+                 "{} batch threads",
+                 b.max_batch_requests, b.max_batch_elements, b.max_queue_delay.count(), b.max_queue_requests,
+                 b.batch_threads);
+  }
   return server;
 }
 
@@ -144,7 +170,8 @@ int64_t RectifierServer::Shutdown(std::chrono::microseconds grace) {
   // Calls still running are cancelled now; Shutdown returns once every reactor has finished.
   server_->Shutdown(std::chrono::system_clock::now());
   if (health_server_) health_server_->Shutdown(std::chrono::system_clock::now());
-  if (metrics_ != nullptr) metrics_->SetQueueProbe(nullptr);  // It reads the executor.
+  if (metrics_ != nullptr) metrics_->SetQueueProbe(nullptr);  // It reads the batcher or the executor.
+  batcher_.reset();   // Answers what was queued (cancelled calls at once), then joins.
   executor_.reset();  // Runs what was accepted (cancelled calls finish at once), then joins.
   spdlog::info("shut down; {} calls cancelled at the end of the grace period", cancelled);
   return cancelled;

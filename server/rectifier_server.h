@@ -19,6 +19,7 @@
 #include "grpcpp/server.h"
 #include "server/activation_service.h"
 #include "server/apply_handler.h"
+#include "server/batcher.h"
 #include "server/call_gate.h"
 #include "server/executor.h"
 #include "server/metrics_endpoint.h"
@@ -50,6 +51,8 @@ struct RectifierServerOptions {
   int threads = 0;
   // See RequestRunnerOptions.
   size_t inline_compute_max_bytes = 128 * 1024;
+  // Set: dynamic batching with these options (server/batcher.h); unset: no batching.
+  std::optional<BatcherOptions> batching;
   // Borrowed; must outlive the server. Required.
   const ModelRepository* models = nullptr;
   // host:port of the Prometheus /metrics endpoint; empty for none (metrics are still kept, for
@@ -73,6 +76,7 @@ class RectifierServer {
   int metrics_port() const { return metrics_endpoint_ ? metrics_endpoint_->port() : 0; }  // 0: none.
   ServerMetrics* metrics() const { return metrics_.get(); }  // Null when metrics are off.
   const CallGate& gate() const { return gate_; }
+  const Batcher* batcher() const { return batcher_.get(); }  // Null without batching.
 
   // Drains (see the class comment), then stops both ports. Returns the calls cancelled because they
   // were still running when `grace` expired. Idempotent; the destructor calls it with no grace.
@@ -88,6 +92,7 @@ class RectifierServer {
   std::unique_ptr<TokenAuthenticator> authenticator_;
   std::unique_ptr<ApplyHandler> handler_;
   std::unique_ptr<Executor> executor_;
+  std::unique_ptr<Batcher> batcher_;
   std::unique_ptr<RequestRunner> runner_;
   std::unique_ptr<ActivationService> service_;
   std::unique_ptr<grpc::Server> server_;

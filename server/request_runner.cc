@@ -4,6 +4,7 @@
 
 #include "kernels/apply.h"
 #include "kernels/str_cat.h"
+#include "server/batcher.h"
 
 namespace rectifier::server {
 namespace {
@@ -11,13 +12,13 @@ namespace {
 // Transcendental activations cost about this many times more per element than piecewise-linear ones.
 constexpr size_t kTranscendentalCostFactor = 8;
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 // Computes `request`, recording the kernel's duration in `report`.
 absl::Status Compute(const PreparedRequest& request, RunReport& report) {
-  const Clock::time_point start = Clock::now();
+  const SteadyClock::time_point start = SteadyClock::now();
   absl::Status status = Apply(request.activation, request.input, request.output);
-  report.computed = Clock::now() - start;
+  report.computed = SteadyClock::now() - start;
   return status;
 }
 
@@ -33,14 +34,19 @@ void RequestRunner::Run(PreparedRequest request, CallControl call, Done done) co
   const size_t inline_max_bytes = request.piecewise_linear
                                       ? options_.inline_compute_max_bytes
                                       : options_.inline_compute_max_bytes / kTranscendentalCostFactor;
+  if (options_.batcher != nullptr && options_.batcher->Accepts(request)) {
+    const bool may_run_on_caller = request.input_bytes <= inline_max_bytes;
+    options_.batcher->Submit(std::move(request), std::move(call), std::move(done), may_run_on_caller);
+    return;
+  }
   if (request.input_bytes <= inline_max_bytes) {
     RunReport report{.request = &request, .computed_inline = true};
     absl::Status status = Compute(request, report);
     done(status, report);
     return;
   }
-  auto task = [request = std::move(request), call, done, queued_at = Clock::now()]() {
-    RunReport report{.request = &request, .queued = Clock::now() - queued_at};
+  auto task = [request = std::move(request), call, done, queued_at = SteadyClock::now()]() {
+    RunReport report{.request = &request, .queued = SteadyClock::now() - queued_at};
     if (call.cancelled && call.cancelled()) {
       done(absl::CancelledError("the call was cancelled before it was computed"), report);
       return;

@@ -1,10 +1,10 @@
 // RequestRunner: decides where and when a PreparedRequest's kernel runs. Shared by every API, so that
-// scheduling (and, later, batching) behaves the same for rectifier.v1 and the Open Inference Protocol.
+// scheduling and batching behave the same for rectifier.v1 and the Open Inference Protocol.
 // Transport-free: the caller describes its call with CallControl.
 //
-// Small requests are computed on the calling thread (cheaper than a thread hop: see
-// bench/handoff_bench.cc), larger ones on the Executor. A request whose call was cancelled or whose
-// deadline passed while it waited is never computed. Thread-safe; borrows everything in its options.
+// With a Batcher, requests small enough to batch go to it. Otherwise small requests are computed on the
+// calling thread (cheaper than a thread hop: see bench/handoff_bench.cc), larger ones on the Executor. A
+// request whose call was cancelled or whose deadline passed while it waited is never computed. Thread-safe; borrows everything in its options.
 #pragma once
 
 #include <chrono>
@@ -19,6 +19,8 @@
 #include "server/prepared_request.h"
 
 namespace rectifier::server {
+
+class Batcher;
 
 // What the runner may ask of the call a request belongs to. Both members may be called from any thread
 // until `done` has run.
@@ -35,6 +37,9 @@ struct RequestRunnerOptions {
   // below it the kernel costs less than handing it to an executor thread (~3.5 us of CPU, measured by
   // bench/handoff_bench.cc; see bench/README.md).
   size_t inline_compute_max_bytes = 128 * 1024;
+  // Optional; borrowed. When set, every request it Accepts() is computed in a batch by it (server/batcher.h)
+  // instead of inline or on the executor; larger requests take the path above.
+  Batcher* batcher = nullptr;
 };
 
 // How a request was run; handed to `done` (for metrics).

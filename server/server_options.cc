@@ -58,6 +58,20 @@ absl::StatusOr<int> ParseInt(std::string_view text) {
   return value;
 }
 
+// "on" | "off" (also true/false, yes/no, 1/0), any case.
+absl::StatusOr<bool> ParseOnOff(std::string_view text) {
+  const std::string lower = Lowercase(text);
+  if (lower == "on" || lower == "true" || lower == "yes" || lower == "1") return true;
+  if (lower == "off" || lower == "false" || lower == "no" || lower == "0") return false;
+  return absl::InvalidArgumentError(StrCat("must be on or off; was '", text, "'"));
+}
+
+// A plain number of microseconds, or a duration with its unit ("500us", "2ms").
+absl::StatusOr<std::chrono::microseconds> ParseMicroseconds(std::string_view text) {
+  if (absl::StatusOr<int> plain = ParseInt(text); plain.ok()) return std::chrono::microseconds(*plain);
+  return ParseDuration(text);
+}
+
 // One setting: its flag, and how a value of it (from any source) is applied to ServerOptions.
 struct FlagSpec {
   std::string_view name;        // Flag without the leading "--"; also the config key.
@@ -131,6 +145,43 @@ const std::vector<FlagSpec>& Flags() {
       {"auth-token-file", "FILE",
        "Bearer tokens clients must present, one per line (# comments); empty: no authentication", NoDefault,
        SetString<&ServerOptions::auth_token_file>},
+      {"batching", "on|off", "Dynamic batching of small concurrent requests",
+       [] { return std::string(kDefaultBatching ? "on" : "off"); },
+       [](std::string_view value, ServerOptions& options) -> absl::Status {
+         RECTIFIER_ASSIGN_OR_RETURN(options.batching, ParseOnOff(value));
+         return absl::OkStatus();
+       }},
+      {"max-batch-requests", "N", "Most requests in one batched kernel call",
+       [] { return StrCat(kDefaultMaxBatchRequests); },
+       [](std::string_view value, ServerOptions& options) -> absl::Status {
+         RECTIFIER_ASSIGN_OR_RETURN(options.max_batch_requests, ParseInt(value));
+         return absl::OkStatus();
+       }},
+      {"max-batch-elements", "COUNT", "Most input elements in one batched call; larger requests are not batched",
+       [] { return FormatCount(kDefaultMaxBatchElements); },
+       [](std::string_view value, ServerOptions& options) -> absl::Status {
+         RECTIFIER_ASSIGN_OR_RETURN(options.max_batch_elements, ParseCount(value));
+         return absl::OkStatus();
+       }},
+      {"max-queue-delay-us", "MICROSECONDS",
+       "How long a batch's oldest request may wait for more (a number of us, or e.g. 2ms)",
+       [] { return StrCat(kDefaultMaxQueueDelay.count()); },
+       [](std::string_view value, ServerOptions& options) -> absl::Status {
+         RECTIFIER_ASSIGN_OR_RETURN(options.max_queue_delay, ParseMicroseconds(value));
+         return absl::OkStatus();
+       }},
+      {"max-queue-requests", "COUNT", "Requests that may wait for a batch; over it: UNAVAILABLE",
+       [] { return FormatCount(kDefaultMaxQueueRequests); },
+       [](std::string_view value, ServerOptions& options) -> absl::Status {
+         RECTIFIER_ASSIGN_OR_RETURN(options.max_queue_requests, ParseCount(value));
+         return absl::OkStatus();
+       }},
+      {"batch-threads", "N", "Threads computing batches",
+       [] { return StrCat("the cores available (", DefaultThreads(), " here)"); },
+       [](std::string_view value, ServerOptions& options) -> absl::Status {
+         RECTIFIER_ASSIGN_OR_RETURN(options.batch_threads, ParseInt(value));
+         return absl::OkStatus();
+       }},
       {"log-format", "text|json", "Log line format", [] { return std::string(LogFormatName(LogFormat::kText)); },
        [](std::string_view value, ServerOptions& options) -> absl::Status {
          RECTIFIER_ASSIGN_OR_RETURN(options.log_format, ParseLogFormat(value));
@@ -440,6 +491,22 @@ absl::Status ValidateServerOptions(const ServerOptions& options) {
     return absl::InvalidArgumentError(
         StrCat("shutdown_grace must not be negative; was ", FormatDuration(options.shutdown_grace)));
   }
+  if (options.max_batch_requests <= 0) {
+    return absl::InvalidArgumentError(StrCat("max_batch_requests must be positive; was ", options.max_batch_requests));
+  }
+  if (options.max_batch_elements <= 0) {
+    return absl::InvalidArgumentError(StrCat("max_batch_elements must be positive; was ", options.max_batch_elements));
+  }
+  if (options.max_queue_delay.count() < 0) {
+    return absl::InvalidArgumentError(
+        StrCat("max_queue_delay must not be negative; was ", options.max_queue_delay.count(), "us"));
+  }
+  if (options.max_queue_requests <= 0) {
+    return absl::InvalidArgumentError(StrCat("max_queue_requests must be positive; was ", options.max_queue_requests));
+  }
+  if (options.batch_threads <= 0) {
+    return absl::InvalidArgumentError(StrCat("batch_threads must be positive; was ", options.batch_threads));
+  }
   if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
     return absl::InvalidArgumentError(StrCat("tls_cert_file and tls_key_file must be given together; only ",
                                              options.tls_cert_file.empty() ? "tls_key_file" : "tls_cert_file", " was"));
@@ -483,7 +550,12 @@ std::string DescribeServerOptions(const ServerOptions& options) {
                 " models=", or_none(options.models_file), " tls=", tls, " auth=",
                 options.auth_tokens.empty() ? std::string("off") : StrCat(options.auth_tokens.size(), " tokens"),
                 " log_format=", LogFormatName(options.log_format), " log_level=", LogLevelName(options.log_level),
-                " config=", or_none(options.config_file));
+                " config=", or_none(options.config_file), " batching=", options.batching ? "on" : "off",
+                " max_batch_requests=", options.max_batch_requests,
+                " max_batch_elements=", FormatCount(options.max_batch_elements),
+                " max_queue_delay=", FormatDuration(options.max_queue_delay),
+                " max_queue_requests=", FormatCount(options.max_queue_requests),
+                " batch_threads=", options.batch_threads);
 }
 
 }  // namespace rectifier::server

@@ -56,6 +56,12 @@ inline constexpr int kDefaultMaxRank = 16;
 inline constexpr std::chrono::microseconds kDefaultShutdownGrace = std::chrono::seconds(10);
 // Dead-unit monitoring looks at each ReLU-family model's last 1000 requests.
 inline constexpr int64_t kDefaultDeadUnitWindowRequests = 1000;
+// Dynamic batching (server/batcher.h). The defaults come from the batching benchmark (bench/README.md).
+inline constexpr bool kDefaultBatching = false;
+inline constexpr int kDefaultMaxBatchRequests = 64;
+inline constexpr int64_t kDefaultMaxBatchElements = int64_t{64} << 10;
+inline constexpr std::chrono::microseconds kDefaultMaxQueueDelay{0};
+inline constexpr int64_t kDefaultMaxQueueRequests = 4096;
 
 // The cores this process may run on (sched_getaffinity): the default of `threads`.
 int DefaultThreads();
@@ -98,6 +104,20 @@ struct ServerOptions {
   // The tokens of auth_token_file, read by ParseServerOptions; sorted, unique. Non-empty iff
   // auth_token_file is set.
   std::vector<std::string> auth_tokens;
+  // Dynamic batching of small concurrent requests (server/batcher.h). --batching on|off.
+  bool batching = kDefaultBatching;
+  // Most requests in one batched kernel call; positive. --max-batch-requests.
+  int max_batch_requests = kDefaultMaxBatchRequests;
+  // Most input elements in one batched kernel call; positive. Larger requests are not batched.
+  // --max-batch-elements (a count, e.g. "64Ki").
+  int64_t max_batch_elements = kDefaultMaxBatchElements;
+  // How long a batch's oldest request may wait for more; >= 0. --max-queue-delay-us (microseconds, or a
+  // duration with a unit, e.g. "500us").
+  std::chrono::microseconds max_queue_delay = kDefaultMaxQueueDelay;
+  // Requests that may wait for a batch; positive; over it: UNAVAILABLE. --max-queue-requests.
+  int64_t max_queue_requests = kDefaultMaxQueueRequests;
+  // Threads computing batches; positive. Default: the cores this process may run on. --batch-threads.
+  int batch_threads = DefaultThreads();
   LogFormat log_format = LogFormat::kText;  // --log-format
   LogLevel log_level = LogLevel::kInfo;     // --log-level
 

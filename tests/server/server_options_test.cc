@@ -324,6 +324,19 @@ TEST_F(ServerOptionsTest, PrecedenceFlagOverEnvOverFileOverDefault) {
        [](const ServerOptions& o) { return std::string(LogFormatName(o.log_format)); }, "json", "text", "json", "text"},
       {"log-level", "trace", "debug", "warn",
        [](const ServerOptions& o) { return std::string(LogLevelName(o.log_level)); }, "trace", "debug", "warn", "info"},
+      {"batching", "on", "off", "ON", [](const ServerOptions& o) { return std::string(o.batching ? "on" : "off"); },
+       "on", "off", "on", kDefaultBatching ? "on" : "off"},
+      {"max-batch-requests", "5", "6", "7",
+       [](const ServerOptions& o) { return std::to_string(o.max_batch_requests); }, "5", "6", "7", "64"},
+      {"max-batch-elements", "1Ki", "2048", "3Ki",
+       [](const ServerOptions& o) { return std::to_string(o.max_batch_elements); }, "1024", "2048", "3072", "65536"},
+      {"max-queue-delay-us", "100", "2ms", "300us",
+       [](const ServerOptions& o) { return std::to_string(o.max_queue_delay.count()); }, "100", "2000", "300",
+       std::to_string(kDefaultMaxQueueDelay.count())},
+      {"max-queue-requests", "10", "20", "1Ki",
+       [](const ServerOptions& o) { return std::to_string(o.max_queue_requests); }, "10", "20", "1024", "4096"},
+      {"batch-threads", "2", "3", "4", [](const ServerOptions& o) { return std::to_string(o.batch_threads); }, "2",
+       "3", "4", default_threads},
   };
   for (const PrecedenceCase& c : cases) {
     SCOPED_TRACE(c.flag);
@@ -377,6 +390,9 @@ TEST_F(ServerOptionsTest, BadValuesNameTheirSource) {
   EXPECT_EQ(ParseError({"--config", config}).message(),
             "config file " + config + ", key max_rank: 'four' is not an integer");
   EXPECT_EQ(ParseError({"--threads=99999999999"}).message(), "--threads: '99999999999' is out of range");
+  EXPECT_EQ(ParseError({"--batching=maybe"}).message(), "--batching: must be on or off; was 'maybe'");
+  EXPECT_EQ(ParseError({"--max-batch-requests=0"}).message(), "max_batch_requests must be positive; was 0");
+  EXPECT_THAT(std::string(ParseError({"--max-queue-delay-us=soon"}).message()), HasSubstr("--max-queue-delay-us: "));
   EXPECT_EQ(ParseError({"--max-tensor-elements=-1"}).message(),
             "--max-tensor-elements: count must not be negative; was '-1'");
   // A bad value in a lower-precedence source is never read when a higher one sets the setting.
@@ -444,7 +460,9 @@ TEST_F(ServerOptionsTest, HelpListsEveryFlagWithItsEnvironmentVariableAndDefault
   const std::string help = ServerOptionsHelp("rectifier-server");
   for (std::string_view flag : {"address", "metrics-address", "health-address", "max-message-bytes",
                                 "max-tensor-elements", "max-rank", "threads", "shutdown-grace", "models", "tls-cert",
-                                "tls-key", "tls-client-ca", "auth-token-file", "log-format", "log-level", "config"}) {
+                                "tls-key", "tls-client-ca", "auth-token-file", "log-format", "log-level", "batching",
+                                "max-batch-requests", "max-batch-elements", "max-queue-delay-us",
+                                "max-queue-requests", "batch-threads", "config"}) {
     EXPECT_THAT(help, HasSubstr("--" + std::string(flag) + " ")) << flag;
     EXPECT_THAT(help, HasSubstr("[env " + EnvNameFor(flag) + "; default ")) << flag;
   }
@@ -512,6 +530,13 @@ TEST(ValidateServerOptions, EveryError) {
   EXPECT_EQ(error_for([](ServerOptions& o) { o.max_rank = 0; }), "max_rank must be positive; was 0");
   EXPECT_EQ(error_for([](ServerOptions& o) { o.threads = 0; }), "threads must be positive; was 0");
   EXPECT_EQ(error_for([](ServerOptions& o) { o.threads = -2; }), "threads must be positive; was -2");
+  EXPECT_EQ(error_for([](ServerOptions& o) { o.max_batch_requests = 0; }), "max_batch_requests must be positive; was 0");
+  EXPECT_EQ(error_for([](ServerOptions& o) { o.max_batch_elements = -1; }),
+            "max_batch_elements must be positive; was -1");
+  EXPECT_EQ(error_for([](ServerOptions& o) { o.max_queue_delay = -3us; }),
+            "max_queue_delay must not be negative; was -3us");
+  EXPECT_EQ(error_for([](ServerOptions& o) { o.max_queue_requests = 0; }), "max_queue_requests must be positive; was 0");
+  EXPECT_EQ(error_for([](ServerOptions& o) { o.batch_threads = 0; }), "batch_threads must be positive; was 0");
   EXPECT_EQ(error_for([](ServerOptions& o) { o.shutdown_grace = -1s; }),
             "shutdown_grace must not be negative; was -1s");
   EXPECT_EQ(error_for([](ServerOptions& o) { o.tls_key_file = "/k.pem"; }),
@@ -542,6 +567,7 @@ TEST(ValidateServerOptions, AcceptsValidVariants) {
 TEST(DescribeServerOptions, SummarisesWithoutSecrets) {
   ServerOptions options;
   options.threads = 4;
+  options.batch_threads = 2;
   options.auth_token_file = "/t";
   options.auth_tokens = {"super-secret-1", "super-secret-2"};
   options.tls_cert_file = "/c";
@@ -550,7 +576,8 @@ TEST(DescribeServerOptions, SummarisesWithoutSecrets) {
   EXPECT_EQ(description,
             "address=0.0.0.0:50051 metrics_address=0.0.0.0:9464 health_address=none max_message_bytes=64MiB "
             "max_tensor_elements=256Mi max_rank=16 threads=4 shutdown_grace=10s models=none tls=on "
-            "auth=2 tokens log_format=text log_level=info config=none");
+            "auth=2 tokens log_format=text log_level=info config=none batching=off max_batch_requests=64 "
+            "max_batch_elements=64Ki max_queue_delay=0s max_queue_requests=4Ki batch_threads=2");
   EXPECT_THAT(description, Not(HasSubstr("secret")));
 }
 
