@@ -113,9 +113,6 @@ std::string RenderSvgPlot(const std::vector<PlotSeries>& series, const PlotOptio
                      left, top, plot_w, plot_h);
   svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">x</text>\n", left + plot_w / 2,
                      top + plot_h + 36);
-  svg += fmt::format("<clipPath id=\"plot\"><rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\"/>"
-                     "</clipPath>\n",
-                     left, top, plot_w, plot_h);
   // Curves and legend.
   for (size_t k = 0; k < series.size(); ++k) {
     const PlotSeries& s = series[k];
@@ -125,19 +122,19 @@ std::string RenderSvgPlot(const std::vector<PlotSeries>& series, const PlotOptio
     std::string points;
     auto flush = [&] {
       if (!points.empty()) {
-        svg += fmt::format("<polyline clip-path=\"url(#plot)\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"{} "
+        svg += fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"2\"{} "
                            "points=\"{}\"/>\n",
                            colour, dasharray, points);
       }
       points.clear();
     };
     for (size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
-      if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i])) {
+      // Points off the plot break the line, like NaN (no clip-path: not every SVG renderer supports it).
+      if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i]) || s.y[i] < y_min || s.y[i] > y_max) {
         flush();
         continue;
       }
-      const double y = std::clamp(py(s.y[i]), top - plot_h, top + 2 * plot_h);  // Keep clipped lines sane.
-      points += fmt::format("{:.2f},{:.2f} ", px(s.x[i]), y);
+      points += fmt::format("{:.2f},{:.2f} ", px(s.x[i]), py(s.y[i]));
     }
     flush();
     const double legend_x = left + plot_w + 15, legend_y = top + 10 + k * kLegendRowPx;

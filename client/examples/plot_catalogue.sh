@@ -16,10 +16,10 @@ for _ in $(seq 100); do
   sleep 0.2
 done
 out=$root/client/examples
-"$cli" plot --address "$address" --range=-4:8 --title "Piecewise linear" --output "$out/activations.svg" \
-  relu 'leaky_relu(negative_slope=0.1)' prelu relu6 hardtanh 'threshold(threshold=1, value=-1)' hardswish crelu
+"$cli" plot --address "$address" --range=-4:8 --title "ReLU family" --output "$out/activations.svg" \
+  relu 'leaky_relu(negative_slope=0.1)' prelu relu6 crelu
 "$cli" plot --address "$address" --range=-4:4 --title "Smooth" --output "$out/activations-smooth.svg" \
-  elu selu 'celu(alpha=0.5)' gelu 'gelu(approximate=tanh)' silu mish softplus logsigmoid
-"$cli" plot --address "$address" --range=-6:6 --title "Squashing" --output "$out/activations-squashing.svg" \
-  sigmoid tanh hardsigmoid
-echo "wrote $out/activations.svg, activations-smooth.svg, activations-squashing.svg"
+  elu selu 'celu(alpha=0.5)' gelu 'gelu(approximate=tanh)' silu mish softplus logsigmoid hardswish
+"$cli" plot --address "$address" --range=-5:5 --title "Clipping, threshold, squashing" --output "$out/activations-bounded.svg" \
+  hardtanh 'threshold(threshold=1, value=-1)' sigmoid tanh hardsigmoid
+echo "wrote $out/activations.svg, activations-smooth.svg, activations-bounded.svg"
