@@ -359,6 +359,11 @@ TEST(ClientLoadBalancingTest, RoundRobinSpreadsCallsOverEveryAddress) {
   EXPECT_GE(a.service.calls(), kCalls / 2 - 1);
   EXPECT_GE(b.service.calls(), kCalls / 2 - 1);
 
+  // A dns:/// target (a headless Kubernetes Service in production) goes through the same policy.
+  auto by_name = ClientFor("dns:///localhost:" + std::to_string(a.port));
+  ASSERT_TRUE(by_name->Apply(v1::ApplyRequest()).ok());
+  EXPECT_EQ(a.service.calls() + b.service.calls(), kCalls + 1);
+
   CountingServer c(grpc::StatusCode::OK), d(grpc::StatusCode::OK);
   auto pinned = ClientFor("ipv4:127.0.0.1:" + std::to_string(c.port) + ",127.0.0.1:" + std::to_string(d.port),
                           [](rc::ClientOptions& o) { o.load_balancing = "pick_first"; });
