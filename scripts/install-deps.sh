@@ -30,6 +30,9 @@ if [[ "${1:-}" == "--runtime-only" ]]; then
   wanted=("${runtime_packages[@]}")
 else
   wanted=("${build_packages[@]}" "${test_packages[@]}")
+  # Node.js and npm for the Node.js client example: Debian's, unless a node is already installed (a newer
+  # Node.js from elsewhere conflicts with Debian's npm).
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then wanted+=(nodejs npm); fi
 fi
 
 missing=()
