@@ -20,7 +20,8 @@ RUN cmake -G Ninja -S . -B /build -DCMAKE_BUILD_TYPE=Release \
       -DRECTIFIER_BUILD_TESTS=OFF -DRECTIFIER_BUILD_BENCH=OFF \
  && cmake --build /build --parallel "$(nproc)" --target rectifier-server rectifier-cli \
  && install -D --strip -m 0755 /build/server/rectifier-server /out/rectifier-server \
- && install -D --strip -m 0755 "$(find /build/client -maxdepth 2 -type f -name rectifier)" /out/rectifier
+ && install -D --strip -m 0755 "$(find /build/client -maxdepth 2 -type f -name rectifier)" /out/rectifier \
+ && rm -rf /build
 
 # ---- runtime stage: the shared libraries and the binaries -----------------------------------------------
 FROM debian:bookworm-slim

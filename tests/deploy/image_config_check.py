@@ -36,9 +36,9 @@ def main():
     if not entrypoint or entrypoint[0] != "rectifier-server":
         errors.append(f"ENTRYPOINT must be the exec form [\"rectifier-server\"]; is {entrypoint}")
 
-    exposed = set(config.get("ExposedPorts") or {})
+    exposed = {port.removesuffix("/tcp") for port in config.get("ExposedPorts") or {}}
     for constant in ("kDefaultAddress", "kDefaultMetricsAddress"):
-        port = f"{default_port(constant)}/tcp"
+        port = str(default_port(constant))
         if port not in exposed:
             errors.append(f"EXPOSE lacks {port} (the server's {constant}); exposes {sorted(exposed)}")
 
