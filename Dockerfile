@@ -39,7 +39,7 @@ USER 65532:65532
 # health-only port (Kubernetes probes when the main port uses TLS).
 EXPOSE 50051 9464
 # With another --address, or TLS on the main port, override this check (docker run --health-cmd ...).
-HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
+HEALTHCHECK --interval=10s --timeout=6s --start-period=15s --retries=3 \
   CMD ["rectifier", "health", "--address", "127.0.0.1:50051"]
 ENTRYPOINT ["rectifier-server"]
 CMD []

@@ -8,7 +8,8 @@
 #      image and run explicitly) on the host network with free loopback ports and the model repository of
 #      deploy/k8s; from the host: health SERVING, one Apply checked exactly against NumPy, /metrics served,
 #      the server process running as the image's user; the image's HEALTHCHECK command, run in the image
-#      against the running server, succeeds; SIGTERM stops the server with exit status 0.
+#      against the running server, succeeds; SIGTERM stops the server with exit status 0; nothing was
+#      written outside /tmp (so a read-only root file system works).
 #
 # Needs root (buildah's chroot isolation), buildah, debootstrap, curl and /usr/bin/python3 with
 # python3-grpcio and python3-numpy (scripts/install-deps.sh). The base root file system, the base images and
@@ -61,6 +62,7 @@ cleanup() {
     wait "$run_pid" 2>/dev/null || true
   fi
   [[ -n "$ctr" ]] && "${buildah[@]}" rm "$ctr" >/dev/null 2>&1 || true
+  rm -f "${marker_baseline:-}" "${marker_server:-}"
   if ((keep == 0)); then "${buildah[@]}" rmi "$image" >/dev/null 2>&1 || true; fi
   rm -f "$config"
 }
@@ -79,8 +81,18 @@ socks = [socket.socket() for _ in range(3)]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in socks])')
 ctr=$("${buildah[@]}" from --pull=never --quiet "$image")
-"${buildah[@]}" run --isolation chroot --network host \
-  -v "$root/deploy/k8s/models.yaml:/etc/rectifier/models.yaml:ro" "$ctr" -- \
+rootfs=$("${buildah[@]}" mount "$ctr")
+run_in_image=("${buildah[@]}" run --isolation chroot --network host
+              -v "$root/deploy/k8s/models.yaml:/etc/rectifier/models.yaml:ro" "$ctr" --)
+# What `buildah run` itself writes into the root file system (mount points, /etc/hosts, ...), so that only
+# the server's own writes are reported below.
+files_written_since() { find "$rootfs" -xdev -newer "$1" -not -path "$rootfs/tmp" -not -path "$rootfs/tmp/*" | sort; }
+"${run_in_image[@]}" true
+marker_baseline=$(mktemp -p "$cache")
+"${run_in_image[@]}" true
+buildah_writes=$(files_written_since "$marker_baseline")
+marker_server=$(mktemp -p "$cache")
+"${run_in_image[@]}" \
   "${entrypoint[@]}" --address "127.0.0.1:$grpc_port" --metrics-address "127.0.0.1:$metrics_port" \
   --health-address "127.0.0.1:$health_port" --models /etc/rectifier/models.yaml --threads 2 &
 run_pid=$!
@@ -88,17 +100,20 @@ run_pid=$!
 # The server is the rectifier-server process descending from `buildah run` (seen from the host: chroot
 # isolation has no PID namespace). Its comm is truncated to 15 characters.
 find_server_pid() {
-  local pid ppid comm
-  for _ in $(seq 1 100); do
-    for status in /proc/[0-9]*/status; do
-      comm=$(awk '/^Name:/{print $2}' "$status" 2>/dev/null) || continue
-      [[ "$comm" == "rectifier-serve" ]] || continue
-      pid=${status#/proc/}; pid=${pid%/status}
-      # Walk up to run_pid: only our own server counts (other users may run the same binary).
-      ppid=$pid
-      while [[ -n "$ppid" && "$ppid" != 1 && "$ppid" != 0 ]]; do
-        if [[ "$ppid" == "$run_pid" ]]; then echo "$pid"; return 0; fi
-        ppid=$(awk '/^PPid:/{print $2}' "/proc/$ppid/status" 2>/dev/null) || break
+  local pid ppid comm ancestor
+  for _ in $(seq 1 150); do
+    declare -A parent=()
+    local candidates=()
+    while read -r pid ppid comm; do
+      parent[$pid]=$ppid
+      [[ "$comm" == "rectifier-serve" ]] && candidates+=("$pid")
+    done < <(ps -e -o pid=,ppid=,comm=)
+    # Only a server descending from our `buildah run` counts (other users may run the same binary).
+    for pid in "${candidates[@]}"; do
+      ancestor=${parent[$pid]:-1}
+      while [[ "$ancestor" -gt 1 ]]; do
+        if [[ "$ancestor" == "$run_pid" ]]; then echo "$pid"; return 0; fi
+        ancestor=${parent[$ancestor]:-1}
       done
     done
     kill -0 "$run_pid" 2>/dev/null || return 1
@@ -126,7 +141,7 @@ echo "ok: /metrics serves $(grep -c '^# TYPE' <<<"$metrics") metric families"
 
 # The HEALTHCHECK command, inside the image, pointed at this run's port instead of the default one.
 health_cmd=("${healthcheck[@]/127.0.0.1:50051/127.0.0.1:$grpc_port}")
-"${buildah[@]}" run --isolation chroot --network host "$ctr" -- "${health_cmd[@]}" ||
+"${run_in_image[@]}" "${health_cmd[@]}" ||
   fail "the image's HEALTHCHECK (${health_cmd[*]}) failed against a serving server"
 echo "ok: HEALTHCHECK ${health_cmd[*]} exits 0"
 
@@ -137,7 +152,10 @@ wait "$run_pid" || status=$?
 run_pid=""
 ((status == 0)) || fail "the server exited with status $status after SIGTERM"
 echo "ok: graceful shutdown, exit status 0"
-timeout 30 "${buildah[@]}" run --isolation chroot --network host "$ctr" -- "${health_cmd[@]}" >/dev/null 2>&1 &&
+written=$(comm -23 <(files_written_since "$marker_server") <(echo "$buildah_writes"))
+[[ -z "$written" ]] || fail "the server wrote outside /tmp (a read-only root would break it): $written"
+echo "ok: nothing written outside /tmp"
+timeout 30 "${run_in_image[@]}" "${health_cmd[@]}" >/dev/null 2>&1 &&
   fail "the HEALTHCHECK succeeds with no server"
 echo "ok: HEALTHCHECK fails with no server"
 log "PASS"
