@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package Rectifier needs to build, test and benchmark.
 # Idempotent: packages already present are left alone, and apt-get runs only when something is missing.
-# Usage: scripts/install-deps.sh [--runtime-only]
+# Usage: scripts/install-deps.sh [--build-only | --runtime-only]
+#   (none)          build, test and deployment-test packages (what scripts/test.sh needs)
+#   --build-only    what a release build needs (the Dockerfile's build stage)
+#   --runtime-only  the shared libraries the release binaries load (the Dockerfile's runtime stage)
 set -euo pipefail
 
 build_packages=(
@@ -18,22 +21,26 @@ test_packages=(
   python3 python3-torch python3-numpy python3-grpcio libtorch-dev openssl
   prometheus python3-yaml
 )
-# Node.js and npm for the Open Inference Protocol client test (tests/server/oip_node); a machine that already
-# has them (e.g. Node.js 20 from elsewhere) keeps its own.
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-  test_packages+=(nodejs npm)
-fi
-runtime_packages=(libdnnl2 libgomp1 libhwy1 libgrpc++1.51 libprotobuf32 libyaml-cpp0.7 libspdlog1.10 ca-certificates
-  libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0)
+# Deployment tests (tests/deploy): the container image built without a Docker engine (buildah on a
+# debootstrap-made base), manifest linting, and the Node.js schema check. kubectl (1.32, for kustomize) is
+# not a Debian package (Debian's kubernetes-client 1.20 is too old); the tests say so when it is missing.
+deploy_test_packages=(buildah debootstrap yamllint python3-yaml curl)
+# Every library the release binaries link directly (ldd), so that the runtime image does not depend on
+# what other packages happen to pull in.
+runtime_packages=(libdnnl2 libgomp1 libhwy1 libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 libyaml-cpp0.7
+  libspdlog1.10 libfmt9 libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 ca-certificates)
 
-if [[ "${1:-}" == "--runtime-only" ]]; then
-  wanted=("${runtime_packages[@]}")
-else
-  wanted=("${build_packages[@]}" "${test_packages[@]}")
-  # Node.js and npm for the Node.js client example: Debian's, unless a node is already installed (a newer
-  # Node.js from elsewhere conflicts with Debian's npm).
-  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then wanted+=(nodejs npm); fi
-fi
+case "${1:-}" in
+  --runtime-only) wanted=("${runtime_packages[@]}") ;;
+  --build-only) wanted=("${build_packages[@]}") ;;
+  "")
+    wanted=("${build_packages[@]}" "${test_packages[@]}" "${deploy_test_packages[@]}")
+    # Node.js and npm for the Node.js examples and tests: Debian's, unless a node is already installed
+    # (NodeSource's Node.js brings its own npm, and Debian's npm package would conflict with it).
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then wanted+=(nodejs npm); fi
+    ;;
+  *) echo "usage: $0 [--build-only | --runtime-only]" >&2; exit 2 ;;
+esac
 
 missing=()
 for pkg in "${wanted[@]}"; do
