@@ -12,9 +12,11 @@ build_packages=(
   libcli11-dev libyaml-cpp-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
-# Test oracles and benchmark baselines (PyTorch from Python and C++), TLS material for tests.
+# Test oracles and benchmark baselines (PyTorch from Python and C++), TLS material for tests, the
+# end-to-end benchmark's plot (matplotlib).
 test_packages=(
   python3 python3-torch python3-numpy python3-grpcio libtorch-dev openssl
+  python3-matplotlib
 )
 runtime_packages=(libdnnl2 libgomp1 libhwy1 libgrpc++1.51 libprotobuf32 libyaml-cpp0.7 libspdlog1.10 ca-certificates)
 

@@ -24,7 +24,10 @@ std::string CodeName(grpc::StatusCode code) {
 
 double Measurement::LatencyPercentileUs(double q) const {
   if (latencies_ns.empty()) return 0;
-  const size_t rank = static_cast<size_t>(std::ceil(q / 100.0 * latencies_ns.size()));
+  // The smallest rank with at least q% of the samples at or below it; the epsilon keeps 99.9% of 1000
+  // samples at rank 999 despite 99.9 / 100 * 1000 computing as 999.0000000000001.
+  constexpr double kRankEpsilon = 1e-9;
+  const size_t rank = static_cast<size_t>(std::ceil(q / 100.0 * latencies_ns.size() - kRankEpsilon));
   return latencies_ns[std::clamp<size_t>(rank, 1, latencies_ns.size()) - 1] / kNsPerUs;
 }
 
