@@ -18,6 +18,11 @@ test_packages=(
   python3 python3-torch python3-numpy python3-grpcio libtorch-dev openssl
   python3-matplotlib
 )
+# Node.js and npm for the Open Inference Protocol client test (tests/server/oip_node); a machine that already
+# has them (e.g. Node.js 20 from elsewhere) keeps its own.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  test_packages+=(nodejs npm)
+fi
 runtime_packages=(libdnnl2 libgomp1 libhwy1 libgrpc++1.51 libprotobuf32 libyaml-cpp0.7 libspdlog1.10 ca-certificates)
 
 if [[ "${1:-}" == "--runtime-only" ]]; then

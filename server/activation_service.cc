@@ -6,12 +6,13 @@
 
 #include "kernels/catalogue.h"
 #include "kernels/str_cat.h"
+#include "server/call_admission.h"
 #include "server/grpc_status.h"
 
 namespace rectifier::server {
 namespace {
 
-const absl::Status kStopping = absl::UnavailableError("the server is shutting down; retry on another replica");
+const absl::Status kStopping = StoppingError();
 
 // Runs one rectifier.v1 request: prepares it, then hands it to the runner; `done(status)` follows either
 // way (on the calling thread or an executor thread).
@@ -188,16 +189,7 @@ absl::StatusOr<std::unique_ptr<ActivationService>> ActivationService::Create(con
 }
 
 absl::Status ActivationService::Admit(grpc::CallbackServerContext* context) const {
-  if (options_.authenticator != nullptr) {
-    const auto& metadata = context->client_metadata();
-    auto it = metadata.find("authorization");
-    std::string_view value;
-    if (it != metadata.end()) value = std::string_view(it->second.data(), it->second.size());
-    absl::Status auth = options_.authenticator->Check(it == metadata.end() ? nullptr : &value);
-    if (!auth.ok()) return auth;
-  }
-  if (!options_.gate->TryEnter()) return kStopping;
-  return absl::OkStatus();
+  return AdmitCall(*context, options_.authenticator, *options_.gate);
 }
 
 grpc::ServerUnaryReactor* ActivationService::Apply(grpc::CallbackServerContext* context,

@@ -48,11 +48,7 @@ absl::StatusOr<PreparedRequest> ApplyHandler::Prepare(const v1::ApplyRequest& re
   }
   const std::vector<int64_t> out_shape = OutputShape(prepared.activation, prepared.input.shape);
   RECTIFIER_ASSIGN_OR_RETURN(const int64_t out_elements, NumElements(out_shape, "output.shape"));
-  if (out_elements > options_.limits.max_elements) {
-    return absl::ResourceExhaustedError(StrCat("the output would have ", out_elements,
-                                               " elements; the server's limit (--max-tensor-elements) is ",
-                                               options_.limits.max_elements));
-  }
+  RECTIFIER_RETURN_IF_ERROR(CheckOutputElements(out_elements, options_.limits));
   prepared.output = PrepareOutputTensor(OutputDataType(prepared.activation, prepared.input.dtype), out_shape,
                                         static_cast<size_t>(out_elements), response->mutable_output());
   prepared.input_bytes = request.input().data().size();

@@ -168,6 +168,28 @@ void ActivationToProto(const Activation& activation, v1::Activation* proto) {
   std::visit(ToProto{proto}, activation);
 }
 
+absl::StatusOr<int64_t> LimitedElements(std::span<const int64_t> shape, const TensorLimits& limits,
+                                        std::string_view field) {
+  if (shape.size() > static_cast<size_t>(limits.max_rank)) {
+    return absl::ResourceExhaustedError(StrCat(field, ".shape has rank ", shape.size(),
+                                               "; the server's limit (--max-rank) is ", limits.max_rank));
+  }
+  RECTIFIER_ASSIGN_OR_RETURN(const int64_t elements, NumElements(shape, StrCat(field, ".shape")));
+  if (elements > limits.max_elements) {
+    return absl::ResourceExhaustedError(StrCat(field, " has ", elements,
+                                               " elements; the server's limit (--max-tensor-elements) is ",
+                                               limits.max_elements));
+  }
+  return elements;
+}
+
+absl::Status CheckOutputElements(int64_t elements, const TensorLimits& limits) {
+  if (elements <= limits.max_elements) return absl::OkStatus();
+  return absl::ResourceExhaustedError(StrCat("the output would have ", elements,
+                                             " elements; the server's limit (--max-tensor-elements) is ",
+                                             limits.max_elements));
+}
+
 absl::StatusOr<TensorView> TensorViewFromProto(const v1::Tensor& proto, const TensorLimits& limits,
                                                std::string_view field) {
   std::optional<DataType> dtype = DataTypeFromProto(proto.dtype());
@@ -176,17 +198,8 @@ absl::StatusOr<TensorView> TensorViewFromProto(const v1::Tensor& proto, const Te
         StrCat(field, ".dtype must be a DATA_TYPE_* value other than DATA_TYPE_UNSPECIFIED; was ",
                static_cast<int>(proto.dtype())));
   }
-  if (proto.shape_size() > limits.max_rank) {
-    return absl::ResourceExhaustedError(StrCat(field, ".shape has rank ", proto.shape_size(),
-                                               "; the server's limit (--max-rank) is ", limits.max_rank));
-  }
   std::span<const int64_t> shape(proto.shape().data(), static_cast<size_t>(proto.shape_size()));
-  RECTIFIER_ASSIGN_OR_RETURN(const int64_t elements, NumElements(shape, StrCat(field, ".shape")));
-  if (elements > limits.max_elements) {
-    return absl::ResourceExhaustedError(StrCat(field, " has ", elements,
-                                               " elements; the server's limit (--max-tensor-elements) is ",
-                                               limits.max_elements));
-  }
+  RECTIFIER_ASSIGN_OR_RETURN(const int64_t elements, LimitedElements(shape, limits, field));
   const uint64_t want_bytes = static_cast<uint64_t>(elements) * ElementSizeBytes(*dtype);
   if (proto.data().size() != want_bytes) {
     return absl::InvalidArgumentError(StrCat(field, ".data has ", proto.data().size(), " bytes; shape [",

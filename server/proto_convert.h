@@ -28,6 +28,15 @@ struct TensorLimits {
   int max_rank = 16;
 };
 
+// prod(shape) of a request tensor within `limits`: RESOURCE_EXHAUSTED over max_rank or max_elements,
+// INVALID_ARGUMENT for a negative dimension or an overflowing product. `field` names the tensor ("input").
+absl::StatusOr<int64_t> LimitedElements(std::span<const int64_t> shape, const TensorLimits& limits,
+                                        std::string_view field);
+
+// OK when an output of `elements` elements is within limits.max_elements (CReLU doubles its input), else
+// RESOURCE_EXHAUSTED.
+absl::Status CheckOutputElements(int64_t elements, const TensorLimits& limits);
+
 // A view of a request tensor: checks the data type, the rank and element count against `limits`, negative
 // dimensions, overflow, and that data holds exactly prod(shape) * element size bytes. The view borrows
 // `proto`'s shape and data. `field` names the tensor in messages ("input").

@@ -16,7 +16,7 @@
 namespace rectifier::server {
 namespace {
 
-constexpr const char* kServiceName = "rectifier.v1.ActivationService";
+constexpr const char* kServiceNames[] = {"rectifier.v1.ActivationService", "inference.GRPCInferenceService"};
 
 std::shared_ptr<grpc::ServerCredentials> Credentials(const std::optional<TlsOptions>& tls) {
   if (!tls) return grpc::InsecureServerCredentials();
@@ -74,6 +74,13 @@ absl::StatusOr<std::unique_ptr<RectifierServer>> RectifierServer::Start(const Re
                                                         .models = options.models,
                                                         .gate = &server->gate_,
                                                         .authenticator = server->authenticator_.get()}));
+  RECTIFIER_ASSIGN_OR_RETURN(server->oip_service_,
+                             OipService::Create({.runner = server->runner_.get(),
+                                                 .models = options.models,
+                                                 .gate = &server->gate_,
+                                                 .authenticator = server->authenticator_.get(),
+                                                 .limits = options.limits,
+                                                 .server_version = RECTIFIER_VERSION}));
   RECTIFIER_RETURN_IF_ERROR(WarmUp(*options.models));
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -81,6 +88,7 @@ absl::StatusOr<std::unique_ptr<RectifierServer>> RectifierServer::Start(const Re
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.address, Credentials(options.tls), &server->port_);
   builder.RegisterService(server->service_.get());
+  builder.RegisterService(server->oip_service_.get());
   builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
   // Responses are bounded by the request limits (CReLU doubles its input), so sending is not limited.
   builder.SetMaxSendMessageSize(-1);
@@ -111,7 +119,7 @@ void RectifierServer::SetServing(bool serving) {
   for (grpc::Server* s : {server_.get(), health_server_.get()}) {
     if (s == nullptr || s->GetHealthCheckService() == nullptr) continue;
     s->GetHealthCheckService()->SetServingStatus(serving);
-    s->GetHealthCheckService()->SetServingStatus(kServiceName, serving);
+    for (const char* name : kServiceNames) s->GetHealthCheckService()->SetServingStatus(name, serving);
   }
 }
 

@@ -1,4 +1,5 @@
-// RectifierServer: the assembled gRPC server. Owns the executor, the rectifier.v1 service, the gRPC server
+// RectifierServer: the assembled gRPC server. Owns the executor, the rectifier.v1 and Open Inference
+// Protocol services, the gRPC server
 // on the main port (plaintext or TLS / mTLS, with message-size limits, health checking and reflection)
 // and, optionally, a plaintext port serving only grpc.health.v1 for Kubernetes probes.
 //
@@ -22,6 +23,7 @@
 #include "server/call_gate.h"
 #include "server/executor.h"
 #include "server/model_repository.h"
+#include "server/oip_service.h"
 #include "server/request_runner.h"
 #include "server/token_authenticator.h"
 
@@ -77,6 +79,7 @@ class RectifierServer {
   std::unique_ptr<Executor> executor_;
   std::unique_ptr<RequestRunner> runner_;
   std::unique_ptr<ActivationService> service_;
+  std::unique_ptr<OipService> oip_service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<grpc::Server> health_server_;
   int port_ = 0;
