@@ -19,8 +19,8 @@ absl::StatusOr<std::chrono::microseconds> Duration(const std::string& flag, cons
 absl::Status Validate(const BenchOptions& o) {
   if (o.echo_server) return absl::OkStatus();
   if (o.targets.empty()) return absl::InvalidArgumentError("give at least one of --rectifier and --echo");
-  if (o.api != "rectifier.v1") {
-    return absl::InvalidArgumentError(StrCat("--api must be rectifier.v1; was '", o.api, "'"));
+  if (o.api != "rectifier.v1" && o.api != "oip") {
+    return absl::InvalidArgumentError(StrCat("--api must be rectifier.v1 or oip; was '", o.api, "'"));
   }
   if (!ParseDataType(o.dtype)) return absl::InvalidArgumentError(StrCat("--dtype is not a data type; was '", o.dtype, "'"));
   for (int level : o.concurrency) {
@@ -64,7 +64,7 @@ absl::StatusOr<ParsedArgs> ParseBenchOptions(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--rectifier", rectifier_address, "rectifier-server to drive (HOST:PORT)");
   app.add_option("--echo", echo_address, "Echo server to drive with the same bytes (HOST:PORT)");
-  app.add_option("--api", o.api, "API whose requests are built")->capture_default_str();
+  app.add_option("--api", o.api, "API: rectifier.v1 (Apply/ApplyStream) or oip (Open Inference Protocol ModelInfer)")->capture_default_str();
   app.add_option("--activation", o.activation, "Activation, text form: relu, gelu(approximate=tanh), ...")
       ->capture_default_str();
   app.add_option("--dtype", o.dtype, "Input data type: float32, float64, float16, bfloat16, int8, ...")

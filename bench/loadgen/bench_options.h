@@ -28,7 +28,7 @@ struct BenchOptions {
 
   // Servers to drive, in the order of each alternation (rectifier first, then echo).
   std::vector<Target> targets;
-  // API whose requests are built ("rectifier.v1"; a request builder per API).
+  // API whose requests are built: "rectifier.v1" or "oip" (a request builder per API).
   std::string api = "rectifier.v1";
   // Activation in the text form of the catalogue, e.g. "relu", "leaky_relu(negative_slope=0.2)".
   std::string activation = "relu";

@@ -7,6 +7,7 @@
 #include "kernels/activation_text.h"
 #include "kernels/status.h"
 #include "kernels/str_cat.h"
+#include "kernels/tensor.h"
 #include "rectifier/v1/rectifier.pb.h"
 #include "server/proto_convert.h"
 

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "bench/loadgen/oip_request_builder.h"
 #include "bench/loadgen/rectifier_v1_request_builder.h"
 #include "kernels/str_cat.h"
 
@@ -22,7 +23,8 @@ std::string Flatten(const grpc::ByteBuffer& buffer) {
 
 absl::StatusOr<std::unique_ptr<RequestBuilder>> CreateRequestBuilder(const RequestSpec& spec) {
   if (spec.api == "rectifier.v1") return CreateRectifierV1RequestBuilder(spec);
-  return absl::InvalidArgumentError(StrCat("api must be rectifier.v1; was '", spec.api, "'"));
+  if (spec.api == "oip") return CreateOipRequestBuilder(spec);
+  return absl::InvalidArgumentError(StrCat("api must be rectifier.v1 or oip; was '", spec.api, "'"));
 }
 
 std::vector<int64_t> ShapeForBytes(DataType dtype, uint64_t bytes) {

@@ -1,8 +1,8 @@
 // RequestBuilder: the API-specific part of rectifier-bench. It builds one request for an API (rectifier.v1
-// today; the Open Inference Protocol's ModelInfer next), serializes it once into a grpc::ByteBuffer that
-// every call re-sends (the generator never serializes while it times), and checks a serialized response
-// against the reference result. Everything else (workers, echo baseline, statistics) is API-agnostic,
-// which is why it only ever sees method names and byte buffers.
+// Apply/ApplyStream, or the Open Inference Protocol's ModelInfer), serializes it once into a
+// grpc::ByteBuffer that every call re-sends (the generator never serializes while it times), and checks a
+// serialized response against the reference result. Everything else (workers, echo baseline, statistics)
+// is API-agnostic: it only ever sees method names and byte buffers.
 //
 // Immutable after Create(); thread-safe.
 #pragma once
@@ -19,7 +19,7 @@
 namespace rectifier::bench {
 
 struct RequestSpec {
-  std::string api = "rectifier.v1";
+  std::string api = "rectifier.v1";  // or "oip"
   std::string activation = "relu";  // text form
   DataType dtype = DataType::kFloat32;
   std::vector<int64_t> shape;

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Smoke test of rectifier-bench: a 1-second sweep at concurrency 1, unary and streaming, against a real
+# Smoke test of rectifier-bench: a 1-second sweep at concurrency 1 — rectifier.v1 unary and streaming, and
+# the Open Inference Protocol's ModelInfer (prelu with its weights as a second tensor) — against a real
 # rectifier-server and the echo server on loopback, with every warm-up response verified (against the
 # kernel library for Rectifier, against the request bytes for the echo). Fails on any error, any failed
 # verification, no verified response, or a JSON without the documented fields.
@@ -13,10 +14,11 @@ trap 'stop_servers; rm -rf "$work"' EXIT
 start_rectifier_server "$server" "$work/server.log"
 start_echo_server "$bench" "$work/echo.log"
 
-for mode in unary streaming; do
-  flags=()
+for mode in unary streaming oip; do
+  flags=(--activation relu)
   [ "$mode" = streaming ] && flags+=(--streaming)
-  "$bench" --rectifier "127.0.0.1:$RECTIFIER_PORT" --echo "127.0.0.1:$ECHO_PORT" --activation relu --dtype float32 \
+  [ "$mode" = oip ] && flags=(--api oip --activation "prelu(weight=[0.1, 0.2, 0.3])" --shape 2,3,128)
+  "$bench" --rectifier "127.0.0.1:$RECTIFIER_PORT" --echo "127.0.0.1:$ECHO_PORT" --dtype float32 \
     --size 1KiB --concurrency 1 --warmup 0.4s --window 0.6s --verify "${flags[@]}" --json "$work/$mode.json"
   /usr/bin/python3 - "$work/$mode.json" <<'PY'
 import json, sys
