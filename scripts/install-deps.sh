@@ -19,7 +19,7 @@ build_packages=(
 # Prometheus (with promtool) plus PyYAML for the monitoring end-to-end test.
 test_packages=(
   python3 python3-torch python3-numpy python3-grpcio libtorch-dev openssl
-  prometheus python3-yaml
+  prometheus python3-yaml python3-matplotlib
 )
 # Deployment tests (tests/deploy): the container image built without a Docker engine (buildah on a
 # debootstrap-made base), manifest linting, and the Node.js schema check. kubectl (1.32, for kustomize) is
