@@ -111,14 +111,19 @@ grpc::ServerUnaryReactor* OipService::ModelInfer(grpc::CallbackServerContext* co
                                                  const inference::ModelInferRequest* request,
                                                  inference::ModelInferResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const RequestProbe probe(options_.metrics, Api::kOip);
+  // The metrics label: the catalogue entry of the model the request names, never the client's string.
+  const Model* named = options_.models->Find(request->model_name());
+  const std::optional<ActivationKind> activation =
+      named != nullptr ? std::optional<ActivationKind>(KindOf(named->activation)) : std::nullopt;
   absl::Status admitted = AdmitCall(*context, options_.authenticator, *options_.gate);
   if (!admitted.ok()) {
-    FinishInfer(reactor, admitted, RunReport{}, /*entered=*/false);
+    FinishInfer(reactor, probe, activation, admitted, RunReport{}, /*entered=*/false);
     return reactor;
   }
   auto prepared = PrepareOipInfer(*request, *options_.models, options_.limits, response);
   if (!prepared.ok()) {
-    FinishInfer(reactor, prepared.status(), RunReport{}, /*entered=*/true);
+    FinishInfer(reactor, probe, activation, prepared.status(), RunReport{}, /*entered=*/true);
     return reactor;
   }
   // The callback keeps the buffers the computation borrows (typed contents) alive.
@@ -127,15 +132,19 @@ grpc::ServerUnaryReactor* OipService::ModelInfer(grpc::CallbackServerContext* co
   options_.runner->Run(std::move(run),
                        CallControl{.cancelled = [context] { return context->IsCancelled(); },
                                    .deadline = context->deadline()},
-                       [this, reactor, response, infer](const absl::Status& status, const RunReport& report) {
+                       [this, reactor, response, infer, probe, activation](const absl::Status& status,
+                                                                           const RunReport& report) {
                          if (status.ok()) FinishOipInfer(*infer, response);
-                         FinishInfer(reactor, status, report, /*entered=*/true);
+                         FinishInfer(reactor, probe, activation, status, report, /*entered=*/true);
                        });
   return reactor;
 }
 
-void OipService::FinishInfer(grpc::ServerUnaryReactor* reactor, const absl::Status& status, const RunReport&,
-                             bool entered) const {
+void OipService::FinishInfer(grpc::ServerUnaryReactor* reactor, const RequestProbe& probe,
+                             std::optional<ActivationKind> activation, const absl::Status& status,
+                             const RunReport& report, bool entered) const {
+  if (report.request != nullptr) probe.Ran(status, report);
+  probe.Answered(activation, status.code());
   if (entered) options_.gate->Leave();
   reactor->Finish(ToGrpcStatus(status));
 }

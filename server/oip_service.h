@@ -13,6 +13,8 @@
 // and the grpc::Server it is registered with.
 #pragma once
 
+#include <optional>
+
 #include <memory>
 #include <string>
 
@@ -23,6 +25,7 @@
 #include "server/model_repository.h"
 #include "server/proto_convert.h"
 #include "server/request_runner.h"
+#include "server/server_metrics.h"
 #include "server/token_authenticator.h"
 
 namespace rectifier::server {
@@ -34,6 +37,7 @@ struct OipServiceOptions {
   const TokenAuthenticator* authenticator = nullptr;  // Optional: null admits every caller.
   TensorLimits limits;                                // The same as rectifier.v1's.
   std::string server_version;                         // ServerMetadata.version (the project's version).
+  ServerMetrics* metrics = nullptr;                   // Optional: null records no metrics (api="oip").
 };
 
 class OipService final : public inference::GRPCInferenceService::CallbackService {
@@ -62,7 +66,9 @@ class OipService final : public inference::GRPCInferenceService::CallbackService
   // The one place a ModelInfer call ends, whatever happened to it (refused at admission, invalid, computed
   // or not): `report.request` is null when the request never reached the runner. `entered`: the call
   // passed the gate and leaves it here. Per-request metrics (api="oip") belong here.
-  void FinishInfer(grpc::ServerUnaryReactor* reactor, const absl::Status& status, const RunReport& report,
+  // `probe` counts the call in the metrics; `activation` labels it (nullopt: the model was unknown).
+  void FinishInfer(grpc::ServerUnaryReactor* reactor, const RequestProbe& probe,
+                   std::optional<ActivationKind> activation, const absl::Status& status, const RunReport& report,
                    bool entered) const;
 
   const OipServiceOptions options_;

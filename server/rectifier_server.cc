@@ -110,7 +110,8 @@ absl::StatusOr<std::unique_ptr<RectifierServer>> RectifierServer::Start(const Re
                                                  .gate = &server->gate_,
                                                  .authenticator = server->authenticator_.get(),
                                                  .limits = options.limits,
-                                                 .server_version = RECTIFIER_VERSION}));
+                                                 .server_version = RECTIFIER_VERSION,
+                                                 .metrics = server->metrics_.get()}));
   RECTIFIER_RETURN_IF_ERROR(WarmUp(*options.models));
 
   grpc::EnableDefaultHealthCheckService(true);
