@@ -108,8 +108,9 @@ grpc::ChannelArguments MakeChannelArguments(const ClientOptions& options) {
   args.SetInt(GRPC_ARG_PER_RPC_RETRY_BUFFER_SIZE, max_message_bytes);
   const int max_reconnect_ms = static_cast<int>(options.max_reconnect_backoff.count());
   const int initial_reconnect_ms = std::min(max_reconnect_ms, static_cast<int>(kInitialReconnectBackoff.count()));
+  // Not GRPC_ARG_MIN_RECONNECT_BACKOFF_MS: gRPC also takes it as the connect timeout (20 s by default), and
+  // a short one fails connections on a slow network or a loaded machine.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, initial_reconnect_ms);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, initial_reconnect_ms);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, max_reconnect_ms);
   if (!options.tls.server_name_override.empty()) {
     args.SetSslTargetNameOverride(options.tls.server_name_override);

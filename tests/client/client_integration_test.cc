@@ -345,7 +345,9 @@ TEST(ClientRetryTest, OtherCodesAreNotRetried) {
 TEST(ClientRetryTest, LargeRequestsAreRetriedToo) {
   CountingServer server(grpc::StatusCode::UNAVAILABLE);
   auto client = ClientFor(LoopbackTarget(server.port), [](rc::ClientOptions& o) { FastRetries(o, 3); });
-  EXPECT_EQ(client->Apply(LargeRequest(int64_t{1} << 20, "relu")).status().code(), absl::StatusCode::kUnavailable);
+  absl::Status status = client->Apply(LargeRequest(int64_t{1} << 20, "relu")).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_EQ(status.message(), "counted") << status;
   EXPECT_EQ(server.service.calls(), 3) << "a 4 MiB request exceeds gRPC's default 256 KiB retry buffer";
 }
 
