@@ -16,6 +16,9 @@
 namespace rectifier::server {
 namespace {
 
+// How long a drained server waits for the answers to calls it refused to be sent (they are tiny).
+constexpr std::chrono::milliseconds kRefusalFlush{200};
+
 constexpr const char* kServiceNames[] = {"rectifier.v1.ActivationService", "inference.GRPCInferenceService"};
 
 std::shared_ptr<grpc::ServerCredentials> Credentials(const std::optional<TlsOptions>& tls) {
@@ -176,9 +179,12 @@ int64_t RectifierServer::Shutdown(std::chrono::microseconds grace) {
   const auto deadline = std::chrono::steady_clock::now() + grace;
   const int64_t cancelled = gate_.WaitIdle(deadline);
   if (cancelled > 0) spdlog::warn("shutdown grace expired with {} calls still running; cancelling them", cancelled);
-  // Calls still running are cancelled now; Shutdown returns once every reactor has finished.
-  server_->Shutdown(std::chrono::system_clock::now());
-  if (health_server_) health_server_->Shutdown(std::chrono::system_clock::now());
+  // Calls still running are cancelled now; Shutdown returns once every reactor has finished. When every
+  // admitted call has finished, the calls refused during the drain may still be sending their UNAVAILABLE:
+  // they get up to kRefusalFlush to do so, or a client would see CANCELLED, which it must not retry.
+  const auto stop_at = std::chrono::system_clock::now() + (cancelled > 0 ? std::chrono::milliseconds(0) : kRefusalFlush);
+  server_->Shutdown(stop_at);
+  if (health_server_) health_server_->Shutdown(stop_at);
   if (metrics_ != nullptr) metrics_->SetQueueProbe(nullptr);  // It reads the batcher or the executor.
   batcher_.reset();   // Answers what was queued (cancelled calls at once), then joins.
   executor_.reset();  // Runs what was accepted (cancelled calls finish at once), then joins.
