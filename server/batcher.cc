@@ -141,11 +141,6 @@ void Batcher::Submit(PreparedRequest request, CallControl call, Done done, bool 
     batch.requests.push_back(Queued{std::move(request), std::move(call), std::move(done), clock_.Now(), elements});
     std::vector<std::byte> no_scratch;
     Execute(batch, no_scratch, no_scratch, /*on_caller=*/true);
-    lock.lock();
-    --computing_;
-    const bool waiting = queued_ > 0;
-    lock.unlock();
-    if (waiting) wake_.notify_one();
     return;
   }
   if (it == queues_.end()) {
@@ -197,6 +192,16 @@ Batcher::Batch Batcher::TakeBatch(KeyQueue& queue) {
   return batch;
 }
 
+void Batcher::ReleaseSlot() {
+  bool waiting = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    --computing_;
+    waiting = queued_ > 0;
+  }
+  if (waiting) wake_.notify_one();
+}
+
 void Batcher::BatchLoop() {
   // Reused across batches: a batch thread allocates its scratch once it has seen its largest batch.
   std::vector<std::byte> input_scratch;
@@ -211,7 +216,6 @@ void Batcher::BatchLoop() {
       lock.unlock();
       Execute(batch, input_scratch, output_scratch, /*on_caller=*/false);
       lock.lock();
-      --computing_;
       continue;
     }
     if (stopping_ && queued_ == 0) return;
@@ -235,7 +239,10 @@ void Batcher::Execute(Batch& batch, std::vector<std::byte>& input_scratch, std::
       live.push_back(&queued);
     }
   }
-  if (live.empty()) return;
+  if (live.empty()) {
+    ReleaseSlot();
+    return;
+  }
 
   size_t input_bytes = 0;
   size_t output_bytes = 0;
@@ -292,6 +299,8 @@ void Batcher::Execute(Batch& batch, std::vector<std::byte>& input_scratch, std::
   }
   const auto computed = clock_.Now() - start;
   if (options_.on_batch) options_.on_batch(static_cast<int>(live.size()), elements);
+  // Answering (gRPC's Finish, in the server) costs more than a small kernel: the slot is free meanwhile.
+  ReleaseSlot();
 
   for (size_t i = 0; i < live.size(); ++i) {
     Queued& queued = *live[i];

@@ -107,7 +107,10 @@ class Batcher {
       const;
   // Moves up to a batch's worth of requests off `queue`.
   Batch TakeBatch(KeyQueue& queue);
-  // Answers the batch's requests (computing those still wanted). `on_caller`: on the submitting thread.
+  // Ends a computation begun by taking a slot (computing_), and wakes a batch thread if work waits.
+  void ReleaseSlot();
+  // Answers the batch's requests (computing those still wanted), releasing its slot once the kernel has
+  // run, before the answers. `on_caller`: on the submitting thread.
   void Execute(Batch& batch, std::vector<std::byte>& input_scratch, std::vector<std::byte>& output_scratch,
                bool on_caller);
 
@@ -119,7 +122,8 @@ class Batcher {
   // Guarded by mutex_: the non-empty queues, oldest key first; and their total length.
   std::vector<std::unique_ptr<KeyQueue>> queues_;
   int64_t queued_ = 0;
-  int computing_ = 0;      // Guarded by mutex_: batches being computed (by batch threads or callers).
+  // Guarded by mutex_: batches whose kernels are being computed (by batch threads or callers).
+  int computing_ = 0;
   bool stopping_ = false;  // Guarded by mutex_.
   std::vector<std::thread> threads_;  // Written only by Create and the destructor.
 };
