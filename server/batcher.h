@@ -9,9 +9,9 @@
 //   soon as a batch thread is free; batches form from what arrives while the batch threads are busy, so a
 //   lone request never waits for company. At most batch_threads batches are computed at once.
 // - with a delay of 0, a request its caller may compute (Submit's `may_run_on_caller`: one the server
-//   would compute inline without batching) that finds nothing of its key queued and a batch slot free is
-//   computed at once on the calling thread, as a batch of one: at low concurrency batching costs no
-//   thread hop (bench/README.md).
+//   would compute inline without batching) that finds a batch slot free is computed at once on the
+//   calling thread, together with whatever of its key is queued: batching then costs no thread hop
+//   (bench/README.md). Batch threads serve what queues while every slot is busy.
 // - at most max_queue_requests requests wait in all queues together; over it Submit answers UNAVAILABLE
 //   ("batch queue is full (N requests); retry later").
 // - a queued request whose call was cancelled or whose deadline passed is removed when its batch is
