@@ -132,22 +132,6 @@ void Batcher::Submit(PreparedRequest request, CallControl call, Done done, bool 
   }
   auto same_key = [&key](const std::unique_ptr<KeyQueue>& queue) { return queue->key == key; };
   auto it = std::find_if(queues_.begin(), queues_.end(), same_key);
-  if (may_run_on_caller && it == queues_.end() && options_.max_queue_delay.count() == 0 &&
-      computing_ < options_.batch_threads) {
-    // Nothing to wait for and a free slot: a batch of one, without a thread hop.
-    ++computing_;
-    lock.unlock();
-    Batch batch{.key = std::move(key)};
-    batch.requests.push_back(Queued{std::move(request), std::move(call), std::move(done), clock_.Now(), elements});
-    std::vector<std::byte> no_scratch;
-    Execute(batch, no_scratch, no_scratch, /*on_caller=*/true);
-    lock.lock();
-    --computing_;
-    const bool waiting = queued_ > 0;
-    lock.unlock();
-    if (waiting) wake_.notify_one();
-    return;
-  }
   if (it == queues_.end()) {
     queues_.push_back(std::make_unique<KeyQueue>(KeyQueue{.key = std::move(key)}));
     it = std::prev(queues_.end());
@@ -156,6 +140,18 @@ void Batcher::Submit(PreparedRequest request, CallControl call, Done done, bool 
       Queued{std::move(request), std::move(call), std::move(done), clock_.Now(), elements});
   (*it)->elements += elements;
   ++queued_;
+  if (may_run_on_caller && options_.max_queue_delay.count() == 0 && computing_ < options_.batch_threads) {
+    // Nothing to wait for and a free slot: the caller computes its key's batch (its own request and any
+    // queued before it) at once. Waking a batch thread instead costs a hop, and on a busy machine a
+    // scheduling delay during which every new request of the key queues behind it.
+    Batch batch = TakeBatch(**it);
+    ++computing_;
+    lock.unlock();
+    thread_local std::vector<std::byte> input_scratch;
+    thread_local std::vector<std::byte> output_scratch;
+    Execute(batch, input_scratch, output_scratch, /*on_caller=*/true);
+    return;
+  }
   lock.unlock();
   wake_.notify_one();
 }
@@ -197,6 +193,16 @@ Batcher::Batch Batcher::TakeBatch(KeyQueue& queue) {
   return batch;
 }
 
+void Batcher::ReleaseSlot() {
+  bool waiting = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    --computing_;
+    waiting = queued_ > 0;
+  }
+  if (waiting) wake_.notify_one();
+}
+
 void Batcher::BatchLoop() {
   // Reused across batches: a batch thread allocates its scratch once it has seen its largest batch.
   std::vector<std::byte> input_scratch;
@@ -211,7 +217,6 @@ void Batcher::BatchLoop() {
       lock.unlock();
       Execute(batch, input_scratch, output_scratch, /*on_caller=*/false);
       lock.lock();
-      --computing_;
       continue;
     }
     if (stopping_ && queued_ == 0) return;
@@ -235,7 +240,10 @@ void Batcher::Execute(Batch& batch, std::vector<std::byte>& input_scratch, std::
       live.push_back(&queued);
     }
   }
-  if (live.empty()) return;
+  if (live.empty()) {
+    ReleaseSlot();
+    return;
+  }
 
   size_t input_bytes = 0;
   size_t output_bytes = 0;
@@ -292,6 +300,8 @@ void Batcher::Execute(Batch& batch, std::vector<std::byte>& input_scratch, std::
   }
   const auto computed = clock_.Now() - start;
   if (options_.on_batch) options_.on_batch(static_cast<int>(live.size()), elements);
+  // Answering (gRPC's Finish, in the server) costs more than a small kernel: the slot is free meanwhile.
+  ReleaseSlot();
 
   for (size_t i = 0; i < live.size(); ++i) {
     Queued& queued = *live[i];

@@ -9,9 +9,9 @@
 //   soon as a batch thread is free; batches form from what arrives while the batch threads are busy, so a
 //   lone request never waits for company. At most batch_threads batches are computed at once.
 // - with a delay of 0, a request its caller may compute (Submit's `may_run_on_caller`: one the server
-//   would compute inline without batching) that finds nothing of its key queued and a batch slot free is
-//   computed at once on the calling thread, as a batch of one: at low concurrency batching costs no
-//   thread hop (bench/README.md).
+//   would compute inline without batching) that finds a batch slot free is computed at once on the
+//   calling thread, together with whatever of its key is queued: batching then costs no thread hop
+//   (bench/README.md). Batch threads serve what queues while every slot is busy.
 // - at most max_queue_requests requests wait in all queues together; over it Submit answers UNAVAILABLE
 //   ("batch queue is full (N requests); retry later").
 // - a queued request whose call was cancelled or whose deadline passed is removed when its batch is
@@ -107,7 +107,10 @@ class Batcher {
       const;
   // Moves up to a batch's worth of requests off `queue`.
   Batch TakeBatch(KeyQueue& queue);
-  // Answers the batch's requests (computing those still wanted). `on_caller`: on the submitting thread.
+  // Ends a computation begun by taking a slot (computing_), and wakes a batch thread if work waits.
+  void ReleaseSlot();
+  // Answers the batch's requests (computing those still wanted), releasing its slot once the kernel has
+  // run, before the answers. `on_caller`: on the submitting thread.
   void Execute(Batch& batch, std::vector<std::byte>& input_scratch, std::vector<std::byte>& output_scratch,
                bool on_caller);
 
@@ -119,7 +122,8 @@ class Batcher {
   // Guarded by mutex_: the non-empty queues, oldest key first; and their total length.
   std::vector<std::unique_ptr<KeyQueue>> queues_;
   int64_t queued_ = 0;
-  int computing_ = 0;      // Guarded by mutex_: batches being computed (by batch threads or callers).
+  // Guarded by mutex_: batches whose kernels are being computed (by batch threads or callers).
+  int computing_ = 0;
   bool stopping_ = false;  // Guarded by mutex_.
   std::vector<std::thread> threads_;  // Written only by Create and the destructor.
 };
