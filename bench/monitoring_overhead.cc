@@ -8,6 +8,8 @@
 // the same process and shares the cores with the server.
 //
 // Usage: rectifier-monitoring-overhead [--rounds=N] [--seconds=S] [--clients=N]
+// Environment: BENCH_NO_ENDPOINT=1 leaves the /metrics endpoint out of the "on" mode, BENCH_NO_SCRAPE=1 the
+// scrapes (to split the cost when investigating).
 #include <sys/resource.h>
 #include <time.h>
 
