@@ -58,10 +58,20 @@ auto VisitTyped(const TensorView& tensor, F&& f) {
   return f(static_cast<const float*>(tensor.data));
 }
 
+// Counts in blocks of a fixed size: GCC's -O2 vectorises loops of a constant trip count (it leaves
+// variable-length reductions scalar).
 template <typename T>
 int64_t CountZeros(const T* data, int64_t count) {
+  constexpr int64_t kBlock = 64;
+  const int64_t blocks = count / kBlock;
   int64_t zeros = 0;
-  for (int64_t i = 0; i < count; ++i) zeros += IsZero(data[i]) ? 1 : 0;
+  for (int64_t b = 0; b < blocks; ++b) {
+    const T* block = data + b * kBlock;
+    uint32_t block_zeros = 0;
+    for (int j = 0; j < kBlock; ++j) block_zeros += IsZero(block[j]) ? 1u : 0u;
+    zeros += block_zeros;
+  }
+  for (int64_t i = blocks * kBlock; i < count; ++i) zeros += IsZero(data[i]) ? 1 : 0;
   return zeros;
 }
 
@@ -92,6 +102,27 @@ ChannelActivity ComputeChannelActivity(const TensorView& tensor, int64_t element
   if (elements <= 0 || channels <= 0 || activity.channels <= 0 || tensor.data == nullptr) return activity;
   const int64_t outer = tensor.shape.size() < 2 ? 1 : tensor.shape[0];
   const int64_t inner = elements / std::max<int64_t>(1, outer * channels);
+  if (inner == 1) {
+    // [N, C] (a dense layer): OR whole rows into per-channel flags (vectorised), stopping once every
+    // channel has been active.
+    std::vector<uint8_t> flags(static_cast<size_t>(activity.channels), 0);
+    VisitTyped(tensor, [&](const auto* data) {
+      for (int64_t n = 0; n < outer; ++n) {
+        const auto* row = data + n * channels;
+        uint32_t active = 0;
+        for (int64_t c = 0; c < activity.channels; ++c) {
+          flags[c] |= IsPositive(row[c]) ? 1 : 0;
+          active += flags[c];
+        }
+        if (static_cast<int64_t>(active) == activity.channels) break;
+      }
+      return 0;
+    });
+    for (int64_t c = 0; c < activity.channels; ++c) {
+      if (flags[c]) activity.active[c / 64] |= uint64_t{1} << (c % 64);
+    }
+    return activity;
+  }
   VisitTyped(tensor, [&](const auto* data) {
     int64_t inactive = activity.channels;
     for (int64_t n = 0; n < outer && inactive > 0; ++n) {

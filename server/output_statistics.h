@@ -2,10 +2,11 @@
 // an input reached the active region (x > 0) of a ReLU-family activation (dead units).
 //
 // Both run on the request path after the kernel, so they are bounded:
-// - ZeroRatio counts exactly up to kZeroRatioExactMaxElements elements and samples above (evenly spaced
-//   blocks of contiguous elements, kZeroRatioSampleElements in all): at most ~64Ki compares per request,
-//   a few microseconds, whatever the tensor size. The estimate's standard error is below 0.2 percentage
-//   points for tensors whose zeros are not aligned with the block pattern.
+// - ZeroRatio counts exactly up to kZeroRatioExactMaxElements elements and samples above (64 evenly
+//   spaced blocks of 256 contiguous elements): at most 16Ki compares per request (vectorised; about a
+//   microsecond), whatever the tensor size. Sampling 16Ki elements keeps the estimate's standard error
+//   below 0.4 percentage points for zeros that are not aligned with the block pattern; the histogram's
+//   buckets are 5-10 points wide.
 // - ChannelActivity scans the input in memory order and stops as soon as every channel has been seen
 //   active: a healthy layer costs a few rows; only dead (or all-negative) channels cost a full pass.
 // Stateless, thread-safe.
@@ -19,8 +20,8 @@
 
 namespace rectifier::server {
 
-inline constexpr int64_t kZeroRatioExactMaxElements = int64_t{1} << 16;
-inline constexpr int64_t kZeroRatioSampleBlocks = 256;
+inline constexpr int64_t kZeroRatioExactMaxElements = int64_t{1} << 14;
+inline constexpr int64_t kZeroRatioSampleBlocks = 64;
 inline constexpr int64_t kZeroRatioSampleBlockElements = 256;
 inline constexpr int64_t kZeroRatioSampleElements = kZeroRatioSampleBlocks * kZeroRatioSampleBlockElements;
 

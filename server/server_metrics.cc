@@ -164,7 +164,7 @@ ServerMetrics::ServerMetrics(const ServerMetricsOptions& options)
       zero_ratio_(prometheus::BuildHistogram()
                       .Name("rectifier_output_zero_ratio")
                       .Help("Share of a successful request's output elements equal to zero (-0.0 included; "
-                            "sampled above 64Ki elements), one observation per request.")
+                            "sampled above 16Ki elements), one observation per request.")
                       .Register(*registry_)),
       dead_ratio_(prometheus::BuildGauge()
                       .Name("rectifier_dead_channels_ratio")

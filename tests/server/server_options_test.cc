@@ -274,6 +274,8 @@ TEST_F(ServerOptionsTest, PrecedenceFlagOverEnvOverFileOverDefault) {
       {"metrics-address", "h:11", "h:12", "h:13", str(&ServerOptions::metrics_address), "h:11", "h:12", "h:13",
        "0.0.0.0:9464"},
       {"health-address", "h:21", "h:22", "h:23", str(&ServerOptions::health_address), "h:21", "h:22", "h:23", ""},
+      {"dead-unit-window-requests", "10", "20", "30",
+       [](const ServerOptions& o) { return std::to_string(o.dead_unit_window_requests); }, "10", "20", "30", "1000"},
       {"max-message-bytes", "1MiB", "2MiB", "3MiB",
        [](const ServerOptions& o) { return FormatByteSize(o.max_message_bytes); }, "1MiB", "2MiB", "3MiB", "64MiB"},
       {"max-tensor-elements", "10", "20", "30",
@@ -458,7 +460,8 @@ TEST_F(ServerOptionsTest, HelpListsEveryFlagWithItsEnvironmentVariableAndDefault
   EXPECT_TRUE(ParseOk({"-h"}).help_requested);
 
   const std::string help = ServerOptionsHelp("rectifier-server");
-  for (std::string_view flag : {"address", "metrics-address", "health-address", "max-message-bytes",
+  for (std::string_view flag : {"address", "metrics-address", "dead-unit-window-requests", "health-address",
+                                "max-message-bytes",
                                 "max-tensor-elements", "max-rank", "threads", "shutdown-grace", "models", "tls-cert",
                                 "tls-key", "tls-client-ca", "auth-token-file", "log-format", "log-level", "batching",
                                 "max-batch-requests", "max-batch-elements", "max-queue-delay-us",
@@ -468,6 +471,7 @@ TEST_F(ServerOptionsTest, HelpListsEveryFlagWithItsEnvironmentVariableAndDefault
   }
   EXPECT_THAT(help, HasSubstr("default 0.0.0.0:50051]"));
   EXPECT_THAT(help, HasSubstr("default 0.0.0.0:9464]"));
+  EXPECT_THAT(help, HasSubstr("default 1000]"));
   EXPECT_THAT(help, HasSubstr("default 64MiB]"));
   EXPECT_THAT(help, HasSubstr("default 256Mi]"));
   EXPECT_THAT(help, HasSubstr("default 16]"));
@@ -529,6 +533,8 @@ TEST(ValidateServerOptions, EveryError) {
             "max_tensor_elements must be positive; was -5");
   EXPECT_EQ(error_for([](ServerOptions& o) { o.max_rank = 0; }), "max_rank must be positive; was 0");
   EXPECT_EQ(error_for([](ServerOptions& o) { o.threads = 0; }), "threads must be positive; was 0");
+  EXPECT_EQ(error_for([](ServerOptions& o) { o.dead_unit_window_requests = 0; }),
+            "dead_unit_window_requests must be positive; was 0");
   EXPECT_EQ(error_for([](ServerOptions& o) { o.threads = -2; }), "threads must be positive; was -2");
   EXPECT_EQ(error_for([](ServerOptions& o) { o.max_batch_requests = 0; }), "max_batch_requests must be positive; was 0");
   EXPECT_EQ(error_for([](ServerOptions& o) { o.max_batch_elements = -1; }),
@@ -574,7 +580,8 @@ TEST(DescribeServerOptions, SummarisesWithoutSecrets) {
   options.tls_key_file = "/k";
   const std::string description = DescribeServerOptions(options);
   EXPECT_EQ(description,
-            "address=0.0.0.0:50051 metrics_address=0.0.0.0:9464 health_address=none max_message_bytes=64MiB "
+            "address=0.0.0.0:50051 metrics_address=0.0.0.0:9464 dead_unit_window_requests=1000 "
+            "health_address=none max_message_bytes=64MiB "
             "max_tensor_elements=256Mi max_rank=16 threads=4 shutdown_grace=10s models=none tls=on "
             "auth=2 tokens log_format=text log_level=info config=none batching=off max_batch_requests=64 "
             "max_batch_elements=64Ki max_queue_delay=0s max_queue_requests=4Ki batch_threads=2");
