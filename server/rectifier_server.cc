@@ -94,7 +94,6 @@ absl::StatusOr<std::unique_ptr<RectifierServer>> RectifierServer::Start(const Re
       });
     }
   }
-  }
   RECTIFIER_ASSIGN_OR_RETURN(server->runner_,
                              RequestRunner::Create({.executor = server->executor_.get(),
                                                     .gate = &server->gate_,
