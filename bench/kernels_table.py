@@ -405,9 +405,13 @@ def markdown(args):
             readme = f.read()
         begin_mark, end_mark = markers(args.block)
         begin, end = readme.find(begin_mark), readme.find(end_mark)
-        if begin < 0 or end < begin:
+        if begin < 0 and end < 0 and args.block:
+            # First run of this configuration: its block goes at the end of the file.
+            readme = readme.rstrip("\n") + f"\n\n### Run with {args.block}\n\n{begin_mark}\n{table}{end_mark}\n"
+        elif begin < 0 or end < begin:
             sys.exit(f"{args.readme}: markers {begin_mark} ... {end_mark} not found")
-        readme = readme[:begin + len(begin_mark)] + "\n" + table + readme[end:]
+        else:
+            readme = readme[:begin + len(begin_mark)] + "\n" + table + readme[end:]
         with open(args.readme, "w") as f:
             f.write(readme)
     else:

@@ -47,12 +47,25 @@ struct Lowering {
   ElementwiseOp operator()(const act::Crelu&) const { return {}; }
 };
 
-// Elements per thread below which a second thread costs more (fork and join, about 1-2 us) than it saves.
-// Memory-bound functions move ~8 bytes per element at tens of GB/s; transcendental ones spend ~1 ns.
-constexpr size_t kMinElementsPerThreadPiecewise = 64 * 1024;
+// Work per thread below which a second thread costs more (fork and join, about 1-2 us) than it saves.
+// Piecewise-linear functions on f32/f64/integers are memory-bound: 512 KiB read plus written take ~7 us
+// at the ~70 GB/s one core reaches in L2 (64Ki float32, 32Ki float64 elements). On the 16-bit types they
+// convert to float32 and back, ~0.2 ns per element; transcendental ones spend ~1 ns per element.
+constexpr size_t kMinBytesPerThreadPiecewise = 512 * 1024;
+constexpr size_t kMinElementsPerThreadPiecewiseHalf = 16 * 1024;
 constexpr size_t kMinElementsPerThreadTranscendental = 8 * 1024;
+
+bool IsHalf(DataType dtype) { return dtype == DataType::kFloat16 || dtype == DataType::kBFloat16; }
+
+size_t MinElementsPerThread(bool piecewise_linear, DataType in, DataType out) {
+  if (!piecewise_linear) return kMinElementsPerThreadTranscendental;
+  if (IsHalf(in)) return kMinElementsPerThreadPiecewiseHalf;
+  return kMinBytesPerThreadPiecewise / (ElementSizeBytes(in) + ElementSizeBytes(out));
+}
 // Chunk boundaries fall on multiples of this many elements, so threads never share a cache line.
 constexpr size_t kChunkAlignmentElements = 64;
+// Splits of whole rows or channels (each already many elements) need no alignment.
+constexpr size_t kWholeRows = 1;
 
 int WantedThreads(size_t count, size_t min_elements_per_thread, const ApplyOptions& options) {
   size_t wanted = std::max<size_t>(1, count / min_elements_per_thread);
@@ -60,15 +73,17 @@ int WantedThreads(size_t count, size_t min_elements_per_thread, const ApplyOptio
   return static_cast<int>(std::min<size_t>(wanted, 1024));
 }
 
-// Runs body(begin, end) over [0, count) split into `threads` aligned chunks, one per OpenMP thread.
+// Runs body(begin, end) over [0, count) split into `threads` chunks, one per OpenMP thread, with chunk
+// boundaries on multiples of `alignment` (kChunkAlignmentElements for elements; 1 for whole rows, which
+// must not be rounded up to 64 rows: that handed every row of a 16-row tensor to one thread).
 template <typename Body>
-void ParallelChunks(size_t count, int threads, const Body& body) {
+void ParallelChunks(size_t count, int threads, size_t alignment, const Body& body) {
   if (threads <= 1) {
     body(size_t{0}, count);
     return;
   }
   size_t chunk = (count + threads - 1) / threads;
-  chunk = (chunk + kChunkAlignmentElements - 1) / kChunkAlignmentElements * kChunkAlignmentElements;
+  chunk = (chunk + alignment - 1) / alignment * alignment;
 #pragma omp parallel for num_threads(threads) schedule(static, 1)
   for (int t = 0; t < threads; ++t) {
     size_t begin = std::min(count, static_cast<size_t>(t) * chunk);
@@ -89,7 +104,7 @@ absl::Status ApplyElementwise(const ElementwiseOp& op, const TensorView& input, 
   const size_t in_bytes = ElementSizeBytes(input.dtype);
   const size_t out_bytes = ElementSizeBytes(output.dtype);
   const bool integer = !IsFloatingPoint(input.dtype);
-  const size_t grain = IsPiecewiseLinear(op.fn) ? kMinElementsPerThreadPiecewise : kMinElementsPerThreadTranscendental;
+  const size_t grain = MinElementsPerThread(IsPiecewiseLinear(op.fn), input.dtype, output.dtype);
   CoreBudget::Lease lease = CoreBudget::Global().Acquire(WantedThreads(count, grain, options));
 
   Backend backend = options.backend;
@@ -105,7 +120,7 @@ absl::Status ApplyElementwise(const ElementwiseOp& op, const TensorView& input, 
     }
     return onednn::Eltwise(op, input.dtype, input.data, output.data, count, lease.threads());
   }
-  ParallelChunks(count, lease.threads(), [&](size_t begin, size_t end) {
+  ParallelChunks(count, lease.threads(), kChunkAlignmentElements, [&](size_t begin, size_t end) {
     const void* in = Offset(input.data, begin, in_bytes);
     void* out = Offset(output.data, begin, out_bytes);
     if (integer) {
@@ -132,11 +147,12 @@ absl::Status ApplyPrelu(const act::Prelu& prelu, const TensorView& input, const 
                                     ? prelu.weight
                                     : std::vector<double>(channels, prelu.weight.front());
   const size_t element_bytes = ElementSizeBytes(input.dtype);
-  CoreBudget::Lease lease =
-      CoreBudget::Global().Acquire(WantedThreads(count, kMinElementsPerThreadPiecewise, options));
+  CoreBudget::Lease lease = CoreBudget::Global().Acquire(
+      WantedThreads(count, MinElementsPerThread(true, input.dtype, output.dtype), options));
   if (outer >= static_cast<size_t>(lease.threads()) || lease.threads() == 1) {
     // Split whole rows of [channels, inner] between threads.
-    ParallelChunks(outer, std::min<int>(lease.threads(), static_cast<int>(outer)), [&](size_t begin, size_t end) {
+    ParallelChunks(outer, std::min<int>(lease.threads(), static_cast<int>(outer)), kWholeRows,
+                   [&](size_t begin, size_t end) {
       simd::Prelu(input.dtype, Offset(input.data, begin * channels * inner, element_bytes),
                   Offset(output.data, begin * channels * inner, element_bytes), end - begin, channels, inner,
                   weights.data());
@@ -145,7 +161,7 @@ absl::Status ApplyPrelu(const act::Prelu& prelu, const TensorView& input, const 
     // Few rows (often one): split each row's channels between threads instead.
     for (size_t row = 0; row < outer; ++row) {
       const size_t row_offset = row * channels * inner;
-      ParallelChunks(channels, std::min<int>(lease.threads(), static_cast<int>(channels)),
+      ParallelChunks(channels, std::min<int>(lease.threads(), static_cast<int>(channels)), kWholeRows,
                      [&](size_t begin, size_t end) {
                        simd::Prelu(input.dtype, Offset(input.data, row_offset + begin * inner, element_bytes),
                                    Offset(output.data, row_offset + begin * inner, element_bytes), 1, end - begin,
@@ -163,10 +179,11 @@ absl::Status ApplyCrelu(const act::Crelu& crelu, const TensorView& input, const 
   const size_t outer = Product(input.shape.first(axis));
   const size_t block = outer == 0 ? 0 : count / outer;
   const size_t element_bytes = ElementSizeBytes(input.dtype);
-  CoreBudget::Lease lease =
-      CoreBudget::Global().Acquire(WantedThreads(count, kMinElementsPerThreadPiecewise, options));
+  // CReLU writes twice what it reads.
+  CoreBudget::Lease lease = CoreBudget::Global().Acquire(
+      WantedThreads(2 * count, MinElementsPerThread(true, input.dtype, output.dtype), options));
   if (outer >= static_cast<size_t>(lease.threads())) {
-    ParallelChunks(outer, lease.threads(), [&](size_t begin, size_t end) {
+    ParallelChunks(outer, lease.threads(), kWholeRows, [&](size_t begin, size_t end) {
       simd::Crelu(input.dtype, Offset(input.data, begin * block, element_bytes),
                   Offset(output.data, 2 * begin * block, element_bytes), end - begin, block);
     });
@@ -176,7 +193,7 @@ absl::Status ApplyCrelu(const act::Crelu& crelu, const TensorView& input, const 
     for (size_t row = 0; row < outer; ++row) {
       const char* in_row = Offset(input.data, row * block, element_bytes);
       char* out_row = Offset(output.data, 2 * row * block, element_bytes);
-      ParallelChunks(block, lease.threads(), [&](size_t begin, size_t end) {
+      ParallelChunks(block, lease.threads(), kChunkAlignmentElements, [&](size_t begin, size_t end) {
         simd::CreluChunk(input.dtype, in_row + begin * element_bytes, out_row + begin * element_bytes,
                          out_row + (block + begin) * element_bytes, end - begin);
       });

@@ -793,9 +793,10 @@ void ElementwiseIntegerImpl(const ElementwiseOp& op, DataType dtype, const void*
 // PReLU over [outer, channels, inner]: x > 0 ? x : w[c] * x.
 //
 // Three layouts, chosen by the period P = channels * inner of the weight pattern along the flat index:
-//  1. lcm(P, lanes) <= kWeightBuf: one pass over the flat tensor with a precomputed periodic weight vector
-//     buffer (covers [N, C] inputs with small C, and any small C * inner);
-//  2. inner >= lanes: per (outer, channel) block with the weight broadcast (NCHW-like inputs);
+//  1. inner >= lanes: per (outer, channel) block with the weight broadcast (NCHW-like inputs). No set-up:
+//     an expanded weight buffer would cost as many writes as a single-row tensor has elements;
+//  2. lcm(P, lanes) <= kWeightBuf: one pass over the flat tensor with a precomputed periodic weight vector
+//     buffer (covers [N, C] inputs with small C);
 //  3. otherwise (large C, tiny inner, e.g. [N, C] with big C): rows processed in chunks of kWeightBuf
 //     elements with the expanded weights of that chunk in a stack buffer, reused for every row.
 
@@ -817,34 +818,6 @@ HWY_NOINLINE void PreluTyped(const void* in_v, void* out_v, size_t outer, size_t
   const size_t period = channels * inner;
   if (outer == 0 || period == 0) return;
   HWY_ALIGN C wbuf[kWeightBuf];
-
-  const size_t lcm = period / std::gcd(period, N) * N;
-  if (lcm <= kWeightBuf) {
-    for (size_t j = 0; j < lcm; ++j) wbuf[j] = IO::Param(weights[(j / inner) % channels]);
-    const size_t total = outer * period;
-    size_t i = 0, j = 0;
-    if (lcm % (2 * N) == 0) {
-      for (; i + 2 * N <= total; i += 2 * N) {
-        const auto v0 = PreluVec(d, IO::Load(d, in + i), hn::Load(d, wbuf + j));
-        const auto v1 = PreluVec(d, IO::Load(d, in + i + N), hn::Load(d, wbuf + j + N));
-        IO::Store(d, v0, out + i);
-        IO::Store(d, v1, out + i + N);
-        j += 2 * N;
-        if (j == lcm) j = 0;
-      }
-    }
-    for (; i + N <= total; i += N) {
-      const auto w = hn::Load(d, wbuf + j);
-      IO::Store(d, PreluVec(d, IO::Load(d, in + i), w), out + i);
-      j += N;
-      if (j == lcm) j = 0;
-    }
-    if (i < total) {
-      const auto w = hn::Load(d, wbuf + j);
-      IO::StorePartial(d, PreluVec(d, IO::LoadPartial(d, in + i, total - i), w), out + i, total - i);
-    }
-    return;
-  }
 
   if (inner >= N) {
     for (size_t o = 0; o < outer; ++o) {
@@ -870,9 +843,46 @@ HWY_NOINLINE void PreluTyped(const void* in_v, void* out_v, size_t outer, size_t
     return;
   }
 
+  const size_t lcm = period / std::gcd(period, N) * N;
+  if (lcm <= kWeightBuf) {
+    // lcm is a whole number of periods; no division per element (it cost more than the PReLU itself).
+    for (size_t j = 0; j < lcm;) {
+      for (size_t c = 0; c < channels; ++c) {
+        const C w = IO::Param(weights[c]);
+        for (size_t k = 0; k < inner; ++k) wbuf[j++] = w;
+      }
+    }
+    const size_t total = outer * period;
+    size_t i = 0, j = 0;
+    if (lcm % (2 * N) == 0) {
+      for (; i + 2 * N <= total; i += 2 * N) {
+        const auto v0 = PreluVec(d, IO::Load(d, in + i), hn::Load(d, wbuf + j));
+        const auto v1 = PreluVec(d, IO::Load(d, in + i + N), hn::Load(d, wbuf + j + N));
+        IO::Store(d, v0, out + i);
+        IO::Store(d, v1, out + i + N);
+        j += 2 * N;
+        if (j == lcm) j = 0;
+      }
+    }
+    for (; i + N <= total; i += N) {
+      const auto w = hn::Load(d, wbuf + j);
+      IO::Store(d, PreluVec(d, IO::Load(d, in + i), w), out + i);
+      j += N;
+      if (j == lcm) j = 0;
+    }
+    if (i < total) {
+      const auto w = hn::Load(d, wbuf + j);
+      IO::StorePartial(d, PreluVec(d, IO::LoadPartial(d, in + i, total - i), w), out + i, total - i);
+    }
+    return;
+  }
+
   for (size_t s = 0; s < period; s += kWeightBuf) {
     const size_t len = std::min(kWeightBuf, period - s);
-    for (size_t j = 0; j < len; ++j) wbuf[j] = IO::Param(weights[(s + j) / inner]);
+    for (size_t j = 0, c = s / inner, k = s % inner; j < len; ++j) {
+      wbuf[j] = IO::Param(weights[c]);
+      if (++k == inner) k = 0, ++c;
+    }
     for (size_t j = len; j < kWeightBuf && j < len + N; ++j) wbuf[j] = C{0};
     for (size_t o = 0; o < outer; ++o) {
       const size_t base = o * period + s;
