@@ -726,7 +726,8 @@ TEST_F(ServerTest, ReflectionListsTheService) {
       found = true;
       std::vector<std::string> methods;
       for (const auto& method : service.method()) methods.push_back(method.name());
-      EXPECT_THAT(methods, ::testing::UnorderedElementsAre("Apply", "ApplyStream", "ListActivations", "ListModels"));
+      EXPECT_THAT(methods, ::testing::UnorderedElementsAre("Apply", "ApplyStream", "ListActivations", "ListModels",
+                                                            "GetModelStats"));
     }
   }
   EXPECT_TRUE(found) << "no FileDescriptorProto with rectifier.v1.ActivationService among " << files.size();
