@@ -231,7 +231,8 @@ void Batcher::Execute(Batch& batch, std::vector<std::byte>& input_scratch, std::
   const auto wall_now = clock_.SystemNow();
   std::vector<Queued*> live;
   for (Queued& queued : batch.requests) {
-    const RunReport report{.request = &queued.request, .queued = formed - queued.enqueued, .batch_requests = 0};
+    const RunReport report{
+        .request = &queued.request, .queued = formed - queued.enqueued, .batch_requests = 0, .batched = true};
     if (queued.call.cancelled && queued.call.cancelled()) {
       queued.done(absl::CancelledError("the call was cancelled before it was computed"), report);
     } else if (queued.call.deadline <= wall_now) {
@@ -313,7 +314,8 @@ void Batcher::Execute(Batch& batch, std::vector<std::byte>& input_scratch, std::
                                        .queued = start - queued.enqueued,
                                        .computed = computed,
                                        .batch_requests = static_cast<int>(live.size()),
-                                       .computed_inline = on_caller});
+                                       .computed_inline = on_caller,
+                                       .batched = true});
   }
 }
 

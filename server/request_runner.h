@@ -51,6 +51,8 @@ struct RunReport {
   std::chrono::nanoseconds computed{0};  // The kernel call that computed it (0 when not computed).
   int batch_requests = 1;                // Requests computed by that kernel call.
   bool computed_inline = false;          // On the calling thread.
+  // Went through the Batcher, which reports its kernel calls to BatcherOptions::on_batch itself.
+  bool batched = false;
 };
 
 class RequestRunner {

@@ -265,7 +265,8 @@ void ServerMetrics::RequestRan(Api api, const absl::Status& status, const RunRep
                               {"dtype", std::string(DataTypeName(request->input.dtype))}};
   })
       .Increment(static_cast<double>(input_elements));
-  if (options_.batches_from_run_reports) BatchComputed(report.batch_requests, input_elements);
+  // The batcher reports its own kernel calls (on_batch); the others are counted here, once each.
+  if (options_.batches_from_run_reports && !report.batched) BatchComputed(report.batch_requests, input_elements);
 
   const int64_t output_elements =
       static_cast<int64_t>(request->output_bytes / ElementSizeBytes(request->output.dtype));

@@ -74,8 +74,8 @@ struct ServerMetricsOptions {
   // Channels tracked per request; positive (see DeadUnitTrackerOptions).
   int64_t dead_unit_max_channels = 4096;
   // Until a batcher reports its batches through BatchComputed, every computed request is its own kernel
-  // call, recorded by RequestRan as a batch of RunReport::batch_requests requests. Set false when a
-  // batcher calls BatchComputed, or batches are counted twice.
+  // call, recorded by RequestRan as a batch of RunReport::batch_requests requests, except the requests the
+  // batcher computed (RunReport::batched), whose kernel calls the batcher reports through BatchComputed.
   bool batches_from_run_reports = true;
   // Export the process_* metrics (read from /proc at scrape time).
   bool process_metrics = true;
