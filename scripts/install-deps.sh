@@ -16,6 +16,8 @@ build_packages=(
 test_packages=(
   python3 python3-torch python3-numpy python3-grpcio libtorch-dev openssl
 )
+# Fuzzing (libFuzzer) needs clang, its runtime libraries and clang's OpenMP runtime for the kernels.
+test_packages+=(clang libclang-rt-14-dev libomp-dev)
 runtime_packages=(libdnnl2 libgomp1 libhwy1 libgrpc++1.51 libprotobuf32 libyaml-cpp0.7 libspdlog1.10 ca-certificates)
 
 if [[ "${1:-}" == "--runtime-only" ]]; then

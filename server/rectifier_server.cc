@@ -54,6 +54,10 @@ absl::StatusOr<std::unique_ptr<RectifierServer>> RectifierServer::Start(const Re
     return absl::InvalidArgumentError(
         StrCat("max_message_bytes must be in [1, 2047MiB] (gRPC's limit is below 2GiB); was ", options.max_message_bytes));
   }
+  if (options.max_concurrent_streams <= 0) {
+    return absl::InvalidArgumentError(
+        StrCat("max_concurrent_streams must be positive; was ", options.max_concurrent_streams));
+  }
   if (options.tls && (options.tls->certificate_chain_pem.empty() || options.tls->private_key_pem.empty())) {
     return absl::InvalidArgumentError("TLS needs both a certificate chain and a private key");
   }
@@ -86,6 +90,7 @@ absl::StatusOr<std::unique_ptr<RectifierServer>> RectifierServer::Start(const Re
   builder.SetMaxSendMessageSize(-1);
   // gRPC sets SO_REUSEPORT by default, so a second server on a busy port would start and share it.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, options.max_concurrent_streams);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(StrCat("cannot listen on --address ", options.address));
