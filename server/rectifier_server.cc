@@ -1,5 +1,6 @@
 #include "server/rectifier_server.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -128,8 +129,13 @@ int64_t RectifierServer::Shutdown(std::chrono::microseconds grace) {
   const auto deadline = std::chrono::steady_clock::now() + grace;
   const int64_t cancelled = gate_.WaitIdle(deadline);
   if (cancelled > 0) spdlog::warn("shutdown grace expired with {} calls still running; cancelling them", cancelled);
-  // Calls still running are cancelled now; Shutdown returns once every reactor has finished.
-  server_->Shutdown(std::chrono::system_clock::now());
+  // gRPC gets what is left of the grace too: calls it has received but that have not entered the gate
+  // (a refusal being sent, a request message still arriving) end with UNAVAILABLE rather than CANCELLED.
+  // Calls still running at the deadline are cancelled; Shutdown returns once every reactor has finished.
+  const auto grpc_deadline =
+      std::chrono::system_clock::now() + std::max(deadline - std::chrono::steady_clock::now(),
+                                                  std::chrono::steady_clock::duration::zero());
+  server_->Shutdown(grpc_deadline);
   if (health_server_) health_server_->Shutdown(std::chrono::system_clock::now());
   executor_.reset();  // Runs what was accepted (cancelled calls finish at once), then joins.
   spdlog::info("shut down; {} calls cancelled at the end of the grace period", cancelled);
