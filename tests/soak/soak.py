@@ -344,11 +344,11 @@ import sys, time, grpc
 sys.path.insert(0, sys.argv[1])
 from rectifier.v1 import rectifier_pb2 as pb, rectifier_pb2_grpc as pb_grpc
 import numpy as np
-data = np.linspace(-4, 4, 1 << 18, dtype="<f4").tobytes()
+data = np.linspace(-4, 4, 1 << 14, dtype="<f4").tobytes()
 def requests():
-    for i in range(1000):
+    for i in range(10000):
         yield pb.ApplyRequest(request_id=str(i), activation=pb.Activation(gelu=pb.Gelu()),
-                              input=pb.Tensor(dtype=pb.DATA_TYPE_FLOAT32, shape=[1 << 18], data=data))
+                              input=pb.Tensor(dtype=pb.DATA_TYPE_FLOAT32, shape=[1 << 14], data=data))
 channel = grpc.insecure_channel(sys.argv[2], options=[("grpc.max_receive_message_length", -1)])
 call = pb_grpc.ActivationServiceStub(channel).ApplyStream(requests())
 next(call)
@@ -370,7 +370,8 @@ def phase_disconnects(args, pb, pb_grpc, server, tmp, problems):
         client.wait()
         client.stdout.close()
 
-    # Two first, so that the baseline includes the buffers a full stream needs (64 outstanding 1 MiB requests).
+    # Two first, so that the baseline includes the buffers a full stream needs (64 outstanding requests of
+    # 64 KiB whose responses the client does not read, so that the server pauses reading).
     for _ in range(2):
         disconnect_one()
     time.sleep(2)
