@@ -26,12 +26,12 @@ constexpr int64_t kMaxFuzzElements = 4096;
 constexpr int kMaxFuzzRank = 8;
 
 // Built-in models plus two from a repository file, so that requests naming a model reach both kinds.
-constexpr const char* kModelsYaml = R"(models:
+constexpr const char* kModelsYaml = R"yaml(models:
   - name: stem_prelu
     activation: "prelu(weight=[0.25, 0.1, 0.3])"
   - name: gelu_fast
     activation: gelu(approximate=tanh)
-)";
+)yaml";
 
 struct Fixture {
   std::unique_ptr<ModelRepository> models;
