@@ -3,6 +3,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace rectifier {
 
@@ -12,8 +13,20 @@ int AvailableCores() {
   return 1;
 }
 
+int KernelCoresFromEnvironment() {
+  // RECTIFIER_KERNEL_THREADS caps the cores kernels fan out over; 1 keeps every kernel on its calling
+  // thread (ThreadSanitizer runs: Debian's libgomp is not instrumented, so its teams would report races).
+  const char* text = std::getenv("RECTIFIER_KERNEL_THREADS");
+  const int cores = AvailableCores();
+  if (text == nullptr || *text == '\0') return cores;
+  char* end = nullptr;
+  const long cap = std::strtol(text, &end, 10);
+  if (*end != '\0' || cap <= 0) return cores;
+  return static_cast<int>(std::min<long>(cap, cores));
+}
+
 CoreBudget& CoreBudget::Global() {
-  static CoreBudget* budget = new CoreBudget(AvailableCores());
+  static CoreBudget* budget = new CoreBudget(KernelCoresFromEnvironment());
   return *budget;
 }
 

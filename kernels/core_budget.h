@@ -12,7 +12,9 @@ namespace rectifier {
 
 class CoreBudget {
  public:
-  // The process-wide budget, sized from the cores this process may run on (sched_getaffinity).
+  // The process-wide budget, sized from the cores this process may run on (sched_getaffinity), capped by
+  // the environment variable RECTIFIER_KERNEL_THREADS when it holds a positive integer (1: every kernel
+  // runs on its calling thread only; ignored otherwise).
   static CoreBudget& Global();
 
   explicit CoreBudget(int cores);
@@ -47,5 +49,7 @@ class CoreBudget {
 
 // Cores this process may run on.
 int AvailableCores();
+// AvailableCores(), capped by RECTIFIER_KERNEL_THREADS (see CoreBudget::Global).
+int KernelCoresFromEnvironment();
 
 }  // namespace rectifier

@@ -29,6 +29,8 @@ deploy_test_packages=(buildah debootstrap yamllint python3-yaml curl)
 # what other packages happen to pull in.
 runtime_packages=(libdnnl2 libgomp1 libhwy1 libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 libyaml-cpp0.7
   libspdlog1.10 libfmt9 libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 ca-certificates)
+# Fuzzing (libFuzzer) needs clang, its runtime libraries and clang's OpenMP runtime for the kernels.
+test_packages+=(clang libclang-rt-14-dev libomp-dev)
 
 case "${1:-}" in
   --runtime-only) wanted=("${runtime_packages[@]}") ;;

@@ -104,6 +104,12 @@ class ApplyStreamReactor final : public grpc::ServerBidiReactor<v1::ApplyRequest
       write_failed_ = true;
       outstanding_ -= static_cast<int>(responses_.size());
       responses_.clear();
+      // A paused read is never started again, so no OnReadDone(false) will end the reading side: end it
+      // here, or the call (and its connection) would never finish.
+      if (read_paused_) {
+        read_paused_ = false;
+        reads_done_ = true;
+      }
     }
     if (!responses_.empty()) {
       StartWrite(responses_.front().get());

@@ -61,6 +61,7 @@ int Run(int argc, char** argv) {
       .auth_tokens = options->auth_tokens,
       .max_message_bytes = static_cast<size_t>(options->max_message_bytes),
       .limits = {.max_elements = options->max_tensor_elements, .max_rank = options->max_rank},
+      .max_concurrent_streams = options->max_concurrent_streams,
       .threads = options->threads,
       .batching = options->batching ? std::optional<BatcherOptions>(BatcherOptions{
                                           .max_batch_requests = options->max_batch_requests,

@@ -15,6 +15,7 @@
 #include "kernels/status.h"
 #include "kernels/str_cat.h"
 #include "kernels/validation.h"
+#include "server/read_file.h"
 
 namespace rectifier::server {
 namespace {
@@ -96,9 +97,8 @@ absl::StatusOr<Model> ReadModelEntry(const YAML::Node& entry, std::string_view c
   return Model{name, *std::move(activation), std::move(canonical), /*built_in=*/false};
 }
 
-absl::StatusOr<std::vector<Model>> ReadModelsFile(const ModelRepositoryOptions& options) {
-  const std::string source = StrCat("models file ", options.models_file);
-  RECTIFIER_ASSIGN_OR_RETURN(YAML::Node root, LoadYamlFile(options.models_file, "models file", options.yaml_limits));
+// The models of a parsed repository document. `source` names it in messages, e.g. "models file m.yaml".
+absl::StatusOr<std::vector<Model>> ReadModels(const YAML::Node& root, std::string_view source) {
   if (!root.IsMap()) {
     return absl::InvalidArgumentError(StrCat(source, " must be a map with the key 'models'; was ",
                                              root.IsNull() ? "empty" : DescribeYamlNodeType(root)));
@@ -129,6 +129,17 @@ absl::StatusOr<std::vector<Model>> ReadModelsFile(const ModelRepositoryOptions& 
   return models;
 }
 
+absl::Status ValidateLimits(const YamlLimits& limits) {
+  if (limits.max_file_bytes == 0) {
+    return absl::InvalidArgumentError("yaml_limits.max_file_bytes must be positive; was 0");
+  }
+  if (limits.max_nesting_depth <= 0) {
+    return absl::InvalidArgumentError(
+        StrCat("yaml_limits.max_nesting_depth must be positive; was ", limits.max_nesting_depth));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status ValidateModelName(std::string_view name) {
@@ -147,21 +158,33 @@ absl::Status ValidateModelName(std::string_view name) {
 }
 
 absl::StatusOr<ModelRepository> ModelRepository::Create(const ModelRepositoryOptions& options) {
-  if (options.yaml_limits.max_file_bytes == 0) {
-    return absl::InvalidArgumentError("yaml_limits.max_file_bytes must be positive; was 0");
-  }
-  if (options.yaml_limits.max_nesting_depth <= 0) {
-    return absl::InvalidArgumentError(
-        StrCat("yaml_limits.max_nesting_depth must be positive; was ", options.yaml_limits.max_nesting_depth));
-  }
-  RECTIFIER_ASSIGN_OR_RETURN(std::vector<Model> models, BuiltInModels());
+  RECTIFIER_RETURN_IF_ERROR(ValidateLimits(options.yaml_limits));
+  std::optional<std::string> text;
   if (!options.models_file.empty()) {
+    RECTIFIER_ASSIGN_OR_RETURN(text, ReadFileBounded(options.models_file, options.yaml_limits.max_file_bytes,
+                                                     "models file"));
+  }
+  return Build(text, StrCat("models file ", options.models_file), options.yaml_limits);
+}
+
+absl::StatusOr<ModelRepository> ModelRepository::CreateFromText(std::string_view yaml_text, std::string_view source,
+                                                                const YamlLimits& limits) {
+  RECTIFIER_RETURN_IF_ERROR(ValidateLimits(limits));
+  return Build(std::string(yaml_text), source, limits);
+}
+
+absl::StatusOr<ModelRepository> ModelRepository::Build(const std::optional<std::string>& yaml_text,
+                                                       std::string_view source, const YamlLimits& limits) {
+  RECTIFIER_ASSIGN_OR_RETURN(std::vector<Model> models, BuiltInModels());
+  if (yaml_text.has_value()) {
     // yaml-cpp reports some errors by exception; none may leave this module.
     absl::StatusOr<std::vector<Model>> file_models;
     try {
-      file_models = ReadModelsFile(options);
+      absl::StatusOr<YAML::Node> root = ParseYaml(*yaml_text, source, limits);
+      if (!root.ok()) return root.status();
+      file_models = ReadModels(*root, source);
     } catch (const std::exception& e) {
-      return absl::InvalidArgumentError(StrCat("models file ", options.models_file, ": ", e.what()));
+      return absl::InvalidArgumentError(StrCat(source, ": ", e.what()));
     }
     if (!file_models.ok()) return file_models.status();
     // name -> where it was defined, for duplicate messages.
@@ -171,7 +194,7 @@ absl::StatusOr<ModelRepository> ModelRepository::Create(const ModelRepositoryOpt
       Model& model = (*file_models)[i];
       auto [it, inserted] = defined.emplace(model.name, StrCat("models[", i, "]"));
       if (!inserted) {
-        return absl::InvalidArgumentError(StrCat("models file ", options.models_file, ": models[", i, "]: model name '",
+        return absl::InvalidArgumentError(StrCat(source, ": models[", i, "]: model name '",
                                                  model.name, "' is already taken by ", it->second));
       }
       models.push_back(std::move(model));

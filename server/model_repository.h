@@ -23,6 +23,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -64,6 +65,11 @@ class ModelRepository {
   // message), e.g. "models file m.yaml: models[1] 'stem': activation 'prelu(weight=[])': ...".
   static absl::StatusOr<ModelRepository> Create(const ModelRepositoryOptions& options);
 
+  // The built-in models plus those of `yaml_text`, a models file's contents (for tests and fuzzing); errors
+  // as Create's, named by `source` (e.g. "models file m.yaml").
+  static absl::StatusOr<ModelRepository> CreateFromText(std::string_view yaml_text, std::string_view source,
+                                                        const YamlLimits& limits = {});
+
   // The model named `name`, or nullptr. The pointer lives as long as the repository.
   const Model* Find(std::string_view name) const;
 
@@ -73,6 +79,9 @@ class ModelRepository {
 
  private:
   explicit ModelRepository(std::vector<Model> models) : models_(std::move(models)) {}
+  // The built-in models plus, when `yaml_text` is set, the models it defines.
+  static absl::StatusOr<ModelRepository> Build(const std::optional<std::string>& yaml_text, std::string_view source,
+                                               const YamlLimits& limits);
 
   std::vector<Model> models_;  // Sorted by name; names unique.
 };

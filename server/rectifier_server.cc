@@ -1,5 +1,6 @@
 #include "server/rectifier_server.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -56,6 +57,10 @@ absl::StatusOr<std::unique_ptr<RectifierServer>> RectifierServer::Start(const Re
   if (options.max_message_bytes == 0 || options.max_message_bytes > size_t{2047} << 20) {
     return absl::InvalidArgumentError(
         StrCat("max_message_bytes must be in [1, 2047MiB] (gRPC's limit is below 2GiB); was ", options.max_message_bytes));
+  }
+  if (options.max_concurrent_streams <= 0) {
+    return absl::InvalidArgumentError(
+        StrCat("max_concurrent_streams must be positive; was ", options.max_concurrent_streams));
   }
   if (options.tls && (options.tls->certificate_chain_pem.empty() || options.tls->private_key_pem.empty())) {
     return absl::InvalidArgumentError("TLS needs both a certificate chain and a private key");
@@ -127,6 +132,7 @@ absl::StatusOr<std::unique_ptr<RectifierServer>> RectifierServer::Start(const Re
   builder.SetMaxSendMessageSize(-1);
   // gRPC sets SO_REUSEPORT by default, so a second server on a busy port would start and share it.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, options.max_concurrent_streams);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(StrCat("cannot listen on --address ", options.address));
@@ -178,10 +184,17 @@ int64_t RectifierServer::Shutdown(std::chrono::microseconds grace) {
   const auto deadline = std::chrono::steady_clock::now() + grace;
   const int64_t cancelled = gate_.WaitIdle(deadline);
   if (cancelled > 0) spdlog::warn("shutdown grace expired with {} calls still running; cancelling them", cancelled);
-  // Calls still running are cancelled now; Shutdown returns once every reactor has finished. When every
-  // admitted call has finished, the calls refused during the drain may still be sending their UNAVAILABLE:
-  // they get up to kRefusalFlush to do so, or a client would see CANCELLED, which it must not retry.
-  const auto stop_at = std::chrono::system_clock::now() + (cancelled > 0 ? std::chrono::milliseconds(0) : kRefusalFlush);
+  // Calls still running are cancelled at gRPC's deadline; Shutdown returns once every reactor has finished.
+  // gRPC gets what is left of the grace: calls it has received but that have not entered the gate (a
+  // refusal being sent, a request message still arriving) end with UNAVAILABLE rather than CANCELLED, which a
+  // client must not retry. Even with no grace left, when every admitted call has finished the refusals get
+  // kRefusalFlush to reach their clients.
+  const auto left = std::max<std::chrono::steady_clock::duration>(deadline - std::chrono::steady_clock::now(),
+                                                                  std::chrono::steady_clock::duration::zero());
+  const auto stop_at = std::chrono::system_clock::now() +
+                       std::max<std::chrono::system_clock::duration>(
+                           std::chrono::duration_cast<std::chrono::system_clock::duration>(left),
+                           cancelled > 0 ? std::chrono::system_clock::duration::zero() : kRefusalFlush);
   server_->Shutdown(stop_at);
   if (health_server_) health_server_->Shutdown(stop_at);
   if (metrics_ != nullptr) metrics_->SetQueueProbe(nullptr);  // It reads the batcher or the executor.

@@ -49,6 +49,8 @@ struct RectifierServerOptions {
   // Largest request message accepted, in bytes (gRPC answers RESOURCE_EXHAUSTED above it).
   size_t max_message_bytes = size_t{64} << 20;
   TensorLimits limits;
+  // HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS of the main port: calls one connection may have open at once.
+  int max_concurrent_streams = 100;
   // Executor threads for kernel work; 0: one per available core.
   int threads = 0;
   // See RequestRunnerOptions.

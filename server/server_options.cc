@@ -122,6 +122,12 @@ const std::vector<FlagSpec>& Flags() {
          RECTIFIER_ASSIGN_OR_RETURN(options.max_rank, ParseInt(value));
          return absl::OkStatus();
        }},
+      {"max-concurrent-streams", "N", "Largest number of concurrent calls per client connection (HTTP/2 setting)",
+       [] { return StrCat(kDefaultMaxConcurrentStreams); },
+       [](std::string_view value, ServerOptions& options) -> absl::Status {
+         RECTIFIER_ASSIGN_OR_RETURN(options.max_concurrent_streams, ParseInt(value));
+         return absl::OkStatus();
+       }},
       {"threads", "N", "Threads serving requests",
        [] { return StrCat("the cores available (", DefaultThreads(), " here)"); },
        [](std::string_view value, ServerOptions& options) -> absl::Status {
@@ -483,6 +489,10 @@ absl::Status ValidateServerOptions(const ServerOptions& options) {
   if (options.dead_unit_window_requests <= 0) {
     return absl::InvalidArgumentError(
         StrCat("dead_unit_window_requests must be positive; was ", options.dead_unit_window_requests));
+  }
+  if (options.max_concurrent_streams <= 0) {
+    return absl::InvalidArgumentError(
+        StrCat("max_concurrent_streams must be positive; was ", options.max_concurrent_streams));
   }
   if (options.threads <= 0) {
     return absl::InvalidArgumentError(StrCat("threads must be positive; was ", options.threads));

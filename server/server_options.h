@@ -53,6 +53,10 @@ inline constexpr int64_t kDefaultMaxTensorElements = int64_t{256} << 20;
 // PyTorch's TensorIterator handles up to 25 dimensions and oneDNN up to 12; real activation inputs have at
 // most 5 or 6. 16 leaves room while bounding the per-request work of shape checks.
 inline constexpr int kDefaultMaxRank = 16;
+// HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS: calls (unary or streaming) one client connection may have open at
+// once; further calls wait in the client until one ends. 100 is the minimum RFC 9113 recommends and what
+// most servers advertise; it bounds what one connection can hold of the server's memory and executor.
+inline constexpr int kDefaultMaxConcurrentStreams = 100;
 inline constexpr std::chrono::microseconds kDefaultShutdownGrace = std::chrono::seconds(10);
 // Dead-unit monitoring looks at each ReLU-family model's last 1000 requests.
 inline constexpr int64_t kDefaultDeadUnitWindowRequests = 1000;
@@ -86,6 +90,8 @@ struct ServerOptions {
   int64_t max_tensor_elements = kDefaultMaxTensorElements;
   // Largest tensor rank (number of dimensions) accepted; positive. --max-rank.
   int max_rank = kDefaultMaxRank;
+  // Concurrent calls per client connection (HTTP/2 setting); positive. --max-concurrent-streams.
+  int max_concurrent_streams = kDefaultMaxConcurrentStreams;
   // Threads serving requests; positive. Default: the cores this process may run on. --threads.
   int threads = DefaultThreads();
   // On SIGTERM/SIGINT, how long in-flight calls may run before they are cancelled; >= 0.

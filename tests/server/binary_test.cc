@@ -27,6 +27,20 @@ namespace rectifier::server::itest {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
+
+// Waits until the process reports SERVING for `service` on `port` (start-up warms the kernels up first);
+// false when it exits or 30 s pass. A new channel per attempt: a channel that found the port closed would
+// wait out its reconnect backoff.
+bool WaitUntilServing(ServerProcess& process, int port, const std::string& service = "") {
+  bool serving = WaitFor([&] {
+    if (!process.running()) return true;
+    HealthResult health = CheckHealth(MakeChannel(port), service, 200ms);
+    if (!health.status.ok()) std::this_thread::sleep_for(20ms);  // Not listening yet: poll gently.
+    return health.status.ok() && health.serving == Serving::kServing;
+  }, 30000ms);
+  return serving && process.running();
+}
 
 TEST(ServerBinaryTest, ServesAndExitsZeroOnSigterm) {
   ScratchDir dir;
@@ -39,15 +53,8 @@ TEST(ServerBinaryTest, ServesAndExitsZeroOnSigterm) {
                               "--shutdown-grace", "5s", "--models", models, "--log-level", "info"});
   ASSERT_TRUE(process.started());
 
-  // Wait for SERVING (start-up warms the kernels up first).
-  // A new channel per attempt: a channel that found the port closed would wait out its reconnect backoff.
-  bool serving = WaitFor([&] {
-    if (!process.running()) return true;
-    HealthResult health = CheckHealth(MakeChannel(port), "rectifier.v1.ActivationService", 200ms);
-    if (!health.status.ok()) std::this_thread::sleep_for(20ms);  // Not listening yet: poll gently.
-    return health.status.ok() && health.serving == Serving::kServing;
-  }, 30000ms);
-  ASSERT_TRUE(serving && process.running()) << "not SERVING; stderr:\n" << process.stderr_text();
+  ASSERT_TRUE(WaitUntilServing(process, port, "rectifier.v1.ActivationService"))
+      << "not SERVING; stderr:\n" << process.stderr_text();
   HealthResult health = CheckHealth(MakeChannel(health_port), "");
   EXPECT_TRUE(health.status.ok()) << health.status.error_message();
   EXPECT_EQ(health.serving, Serving::kServing);
@@ -85,13 +92,7 @@ TEST(ServerBinaryTest, SigtermWithACallStuckPastTheGraceExitsSoonAfterTheGrace) 
   ServerProcess process(dir, {"--address", "127.0.0.1:" + std::to_string(port), "--metrics-address=", "--threads",
                               "2", "--shutdown-grace", "1s"});
   ASSERT_TRUE(process.started());
-  bool serving = WaitFor([&] {
-    if (!process.running()) return true;
-    HealthResult health = CheckHealth(MakeChannel(port), "", 200ms);
-    if (!health.status.ok()) std::this_thread::sleep_for(20ms);
-    return health.status.ok() && health.serving == Serving::kServing;
-  }, 30000ms);
-  ASSERT_TRUE(serving && process.running()) << "not SERVING; stderr:\n" << process.stderr_text();
+  ASSERT_TRUE(WaitUntilServing(process, port)) << "not SERVING; stderr:\n" << process.stderr_text();
 
   StalledStream stalled(port, 8);
   ASSERT_TRUE(stalled.Stall());
@@ -123,13 +124,8 @@ TEST(ServerBinaryTest, ServesMutualTlsWithTokensFromFiles) {
                               "--tls-client-ca", dir.Path("ca.pem"), "--auth-token-file", tokens});
   ASSERT_TRUE(process.started());
   // Probes use the plaintext health port, without a certificate or a token.
-  bool serving = WaitFor([&] {
-    if (!process.running()) return true;
-    HealthResult health = CheckHealth(MakeChannel(health_port), "rectifier.v1.ActivationService", 200ms);
-    if (!health.status.ok()) std::this_thread::sleep_for(20ms);
-    return health.status.ok() && health.serving == Serving::kServing;
-  }, 30000ms);
-  ASSERT_TRUE(serving && process.running()) << "not SERVING; stderr:\n" << process.stderr_text();
+  ASSERT_TRUE(WaitUntilServing(process, health_port, "rectifier.v1.ActivationService"))
+      << "not SERVING; stderr:\n" << process.stderr_text();
 
   grpc::SslCredentialsOptions ssl;
   ssl.pem_root_certs = pki->ca_pem;
@@ -172,6 +168,64 @@ TEST(ServerBinaryTest, ServesMutualTlsWithTokensFromFiles) {
   EXPECT_TRUE(WIFEXITED(*exit) && WEXITSTATUS(*exit) == 0) << "stderr:\n" << process.stderr_text();
   // Tokens are never logged.
   EXPECT_THAT(process.stderr_text(), ::testing::Not(HasSubstr("second-token")));
+}
+
+// At the most verbose log level, after authenticated, unauthenticated, failing and streaming calls, the
+// server's log holds neither tokens (accepted or refused) nor tensor data (raw, or printed as numbers).
+TEST(ServerBinaryTest, TraceLogsHoldNoTokensOrTensorData) {
+  ScratchDir dir;
+  const std::string tokens = dir.Write("tokens", "tok-SENTINEL-accepted-7f3a\n");
+  const int port = FreePort();
+  ASSERT_GT(port, 0);
+  ServerProcess process(dir, {"--address", "127.0.0.1:" + std::to_string(port), "--metrics-address=", "--threads",
+                              "2", "--auth-token-file", tokens, "--log-level", "trace", "--log-format", "json"});
+  ASSERT_TRUE(process.started());
+  ASSERT_TRUE(WaitUntilServing(process, port)) << "not SERVING; stderr:\n" << process.stderr_text();
+
+  // Values whose decimal and hexadecimal renderings are distinctive.
+  const std::vector<float> values = {12345.6789f, -9876.54321f, 31415.9265f, -27182.8182f};
+  std::string data(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float));
+  auto stub = v1::ActivationService::NewStub(MakeChannel(port));
+  auto apply = [&](const std::string& authorization, std::string_view activation) {
+    v1::ApplyRequest request;
+    if (!activation.empty()) request.set_model(std::string(activation));
+    const std::vector<int64_t> shape = {2, 2};
+    SetTensor(request.mutable_input(), DataType::kFloat32, shape, data);
+    grpc::ClientContext context;
+    context.set_deadline(In(10000ms));
+    context.AddMetadata("authorization", authorization);
+    v1::ApplyResponse response;
+    return stub->Apply(&context, request, &response);
+  };
+  EXPECT_TRUE(apply("Bearer tok-SENTINEL-accepted-7f3a", "relu").ok());
+  EXPECT_EQ(apply("Bearer tok-SENTINEL-refused-91c2", "relu").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(apply("Bearer tok-SENTINEL-accepted-7f3a", "no_such_model").error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(apply("Bearer tok-SENTINEL-accepted-7f3a", "").error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer tok-SENTINEL-accepted-7f3a");
+    auto stream = stub->ApplyStream(&context);
+    v1::ApplyRequest request;
+    request.set_model("gelu");
+    const std::vector<int64_t> shape = {4};
+    SetTensor(request.mutable_input(), DataType::kFloat32, shape, data);
+    ASSERT_TRUE(stream->Write(request));
+    stream->WritesDone();
+    v1::ApplyResponse response;
+    EXPECT_TRUE(stream->Read(&response));
+    EXPECT_TRUE(stream->Finish().ok());
+  }
+  process.Signal(SIGTERM);
+  std::optional<int> exit = process.Wait(15000ms);
+  ASSERT_TRUE(exit.has_value());
+  const std::string log = process.stderr_text() + process.stdout_text();
+  EXPECT_THAT(log, HasSubstr("serving rectifier.v1")) << "the log was captured";
+  EXPECT_THAT(log, Not(HasSubstr("SENTINEL"))) << "a token in the log";
+  // With their decimal points, so that timestamps, ports and process ids cannot match by chance.
+  for (const char* number : {"12345.6", "9876.5", "31415.9", "27182.8", "1.23456", "3.14159", "2.71828"}) {
+    EXPECT_THAT(log, Not(HasSubstr(number))) << number;
+  }
+  EXPECT_EQ(log.find(data.substr(0, 4)), std::string::npos) << "raw tensor bytes in the log";
 }
 
 TEST(ServerBinaryTest, HelpListsEveryFlagAndExitsZero) {

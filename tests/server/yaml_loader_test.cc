@@ -102,6 +102,22 @@ TEST(ParseYaml, RejectsDeepNestingBeforeYamlCppSeesIt) {
   EXPECT_EQ(ParseYaml("[[[[1]]]]", "small", limits).status().message(), "small nests 5 levels deep; the limit is 3");
 }
 
+// yaml-cpp 0.7 never returns (allocating without bound) on these stray commas and control characters.
+TEST(ParseYaml, RejectsInputsThatHangYamlCppBeforeItSeesThem) {
+  for (const char* text : {",", " ,x", "# c\n,", "a: 1\n---\n,", "[1]\n,", "-\n,[1--]", "--- ,", "\x01,",
+                           "a: \x7f"}) {
+    absl::StatusOr<YAML::Node> node = ParseYaml(text, "f.yaml", {});
+    ASSERT_FALSE(node.ok()) << text;
+    EXPECT_EQ(node.status().code(), absl::StatusCode::kInvalidArgument) << text;
+    EXPECT_THAT(std::string(node.status().message()), ::testing::ContainsRegex("starts with ','|control character"))
+        << text;
+  }
+  // Commas inside scalars and brackets, and on continuation lines of a flow collection, are fine.
+  for (const char* text : {"a: b, c\n", "models: [1, 2]\n", "a: [1,\n  2\n  , 3]\n"}) {
+    EXPECT_TRUE(ParseYaml(text, "f.yaml", {}).ok()) << text;
+  }
+}
+
 TEST(ParseYaml, RejectsOversizedText) {
   YamlLimits limits;
   limits.max_file_bytes = 10;
