@@ -80,8 +80,11 @@ absl::StatusOr<std::unique_ptr<RectifierServer>> RectifierServer::Start(const Re
   if (options.batching.has_value()) {
     BatcherOptions batching = *options.batching;
     if (server->metrics_ != nullptr) {
-      batching.on_batch = [metrics = server->metrics_.get()](int requests, int64_t elements) {
+      // Keeps the caller's observer, if any.
+      batching.on_batch = [metrics = server->metrics_.get(), observer = batching.on_batch](int requests,
+                                                                                          int64_t elements) {
         metrics->BatchComputed(requests, elements);
+        if (observer) observer(requests, elements);
       };
     }
     RECTIFIER_ASSIGN_OR_RETURN(server->batcher_, Batcher::Create(batching));
