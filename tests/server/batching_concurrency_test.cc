@@ -78,6 +78,9 @@ TEST_F(BatchingConcurrencyTest, ThousandsOfRandomRequestsAllGetTheirOwnExactResu
     threads.emplace_back([&, t] {
       std::mt19937 rng(1000 + t);
       auto channel = MakeChannel(server_->port());
+      // Sixteen channels connect at once; on a loaded machine one may fail its first attempt, and calls
+      // without wait_for_ready would then fail fast. Connected first, the calls test the server.
+      ASSERT_TRUE(channel->WaitForConnected(In(20000ms))) << "client " << t << " could not connect";
       auto stub = v1::ActivationService::NewStub(channel);
       for (int i = 0; i < kUnaryRequestsPerThread; ++i) {
         RandomRequest r = MakeRandomRequest(rng, cases);
@@ -117,6 +120,7 @@ TEST_F(BatchingConcurrencyTest, ThousandsOfRandomRequestsAllGetTheirOwnExactResu
     threads.emplace_back([&, s] {
       std::mt19937 rng(5000 + s);
       auto channel = MakeChannel(server_->port());
+      ASSERT_TRUE(channel->WaitForConnected(In(20000ms))) << "stream " << s << " could not connect";
       auto stub = v1::ActivationService::NewStub(channel);
       grpc::ClientContext context;
       context.set_deadline(In(60000ms));
