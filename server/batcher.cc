@@ -7,6 +7,7 @@
 
 #include "kernels/apply.h"
 #include "kernels/str_cat.h"
+#include "server/call_gate.h"
 
 namespace rectifier::server {
 
@@ -124,7 +125,7 @@ void Batcher::Submit(PreparedRequest request, CallControl call, Done done, bool 
   if (stopping_ || queued_ >= options_.max_queue_requests) {
     const bool stopping = stopping_;
     lock.unlock();
-    done(stopping ? absl::UnavailableError("the server is shutting down; retry on another replica")
+    done(stopping ? StoppingError()
                   : absl::UnavailableError(
                         StrCat("batch queue is full (", options_.max_queue_requests, " requests); retry later")),
          RunReport{.request = &request});

@@ -4,10 +4,6 @@
 
 namespace rectifier::server {
 
-absl::Status StoppingError() {
-  return absl::UnavailableError("the server is shutting down; retry on another replica");
-}
-
 absl::Status Authenticate(const grpc::CallbackServerContext& context, const TokenAuthenticator* authenticator) {
   if (authenticator == nullptr) return absl::OkStatus();
   const auto& metadata = context.client_metadata();

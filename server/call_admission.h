@@ -9,9 +9,6 @@
 
 namespace rectifier::server {
 
-// UNAVAILABLE: what a call gets once the gate refuses it.
-absl::Status StoppingError();
-
 // OK, or UNAUTHENTICATED when `authenticator` is set and the call's `authorization` header does not carry
 // one of its tokens. A null authenticator admits every caller.
 absl::Status Authenticate(const grpc::CallbackServerContext& context, const TokenAuthenticator* authenticator);

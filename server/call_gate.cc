@@ -4,6 +4,10 @@
 
 namespace rectifier::server {
 
+absl::Status StoppingError() {
+  return absl::UnavailableError("the server is shutting down; retry on another replica");
+}
+
 bool CallGate::TryEnter() {
   std::lock_guard<std::mutex> lock(mutex_);
   if (stopping_) return false;

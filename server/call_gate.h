@@ -13,7 +13,12 @@
 #include <map>
 #include <mutex>
 
+#include "absl/status/status.h"
+
 namespace rectifier::server {
+
+// UNAVAILABLE (retryable elsewhere): what a call or a queued request gets once the server is stopping.
+absl::Status StoppingError();
 
 class CallGate {
  public:

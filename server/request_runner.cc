@@ -60,7 +60,7 @@ void RequestRunner::Run(PreparedRequest request, CallControl call, Done done) co
   };
   if (!options_.executor->Schedule(std::move(task))) {
     done(options_.gate->stopping()
-             ? absl::UnavailableError("the server is shutting down; retry on another replica")
+             ? StoppingError()
              : absl::UnavailableError("the server is overloaded (executor queue full); retry later"),
          RunReport{});
   }
