@@ -7,6 +7,7 @@
 
 #include "kernels/catalogue.h"
 #include "kernels/str_cat.h"
+#include "server/apply_wire.h"
 #include "server/call_admission.h"
 #include "server/grpc_status.h"
 
@@ -26,13 +27,32 @@ std::optional<ActivationKind> NamedActivation(const v1::ApplyRequest& request, c
   return model != nullptr ? std::optional<ActivationKind>(KindOf(model->activation)) : std::nullopt;
 }
 
+// One Apply request's messages. The kernel writes the output into `wire`; the computation borrows all
+// three, so whoever holds this must keep it alive until `done`.
+struct ApplyCall {
+  v1::ApplyRequest request;
+  v1::ApplyResponse response;
+  ApplyResponseWire wire;
+
+  // The response's bytes on the wire: `status`'s error when it failed (with the request id).
+  grpc::ByteBuffer Encode(const absl::Status& status) {
+    if (status.ok()) return std::move(wire).Encode(response);
+    v1::ApplyResponse error;
+    error.set_request_id(request.request_id());
+    error.mutable_error()->set_code(static_cast<int>(status.code()));
+    error.mutable_error()->set_message(std::string(status.message()));
+    return ApplyResponseWire().Encode(error);
+  }
+};
+
 // Runs one rectifier.v1 request: prepares it, then hands it to the runner; `done(status)` follows either
 // way (on the calling thread or an executor thread).
 template <typename Done>
-void Run(const ActivationServiceOptions& options, grpc::CallbackServerContext* context,
-         const v1::ApplyRequest& request, v1::ApplyResponse* response, Done done) {
+void Run(const ActivationServiceOptions& options, grpc::CallbackServerContext* context, ApplyCall& call,
+         Done done) {
+  const v1::ApplyRequest& request = call.request;
   const RequestProbe probe(options.metrics, Api::kNative);
-  auto prepared = options.handler->Prepare(request, response);
+  auto prepared = options.handler->Prepare(request, &call.response, &call.wire);
   if (!prepared.ok()) {
     probe.Answered(NamedActivation(request, *options.models), prepared.status().code());
     done(prepared.status());
@@ -53,7 +73,7 @@ void Run(const ActivationServiceOptions& options, grpc::CallbackServerContext* c
 // weak reference, so a drain racing with the end of the call never touches a deleted reactor. Finish() is
 // always the last thing a method does and is called without mutex_ held: gRPC may run OnDone before
 // Finish returns.
-class ApplyStreamReactor final : public grpc::ServerBidiReactor<v1::ApplyRequest, v1::ApplyResponse> {
+class ApplyStreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   static ApplyStreamReactor* Start(const ActivationServiceOptions& options, grpc::CallbackServerContext* context) {
     auto reactor = std::shared_ptr<ApplyStreamReactor>(new ApplyStreamReactor(options, context));
@@ -73,8 +93,9 @@ class ApplyStreamReactor final : public grpc::ServerBidiReactor<v1::ApplyRequest
       FinishIfDone(lock);
       return;
     }
-    auto request = std::make_shared<v1::ApplyRequest>(std::move(request_));
-    request_.Clear();
+    auto call = std::make_shared<ApplyCall>();
+    const absl::Status parsed = ParseApplyRequest(request_, &call->request);
+    request_.Clear();  // The parsed request holds its own copy; free the payload now.
     ++outstanding_;
     const bool stopping = draining_;
     if (!reads_done_ && outstanding_ < options_.max_stream_outstanding) {
@@ -84,15 +105,18 @@ class ApplyStreamReactor final : public grpc::ServerBidiReactor<v1::ApplyRequest
     }
     lock.unlock();
 
-    auto response = std::make_shared<v1::ApplyResponse>();
-    if (stopping) {
-      response->set_request_id(request->request_id());
-      Complete(response, kStopping);
+    if (!parsed.ok()) {
+      RequestProbe(options_.metrics, Api::kNative).Answered(std::nullopt, parsed.code());
+      Complete(call->Encode(parsed));
       return;
     }
-    // The callback keeps the reactor and the request (whose tensor the computation borrows) alive.
-    Run(options_, context_, *request, response.get(),
-        [self = self_, request, response](const absl::Status& status) { self->Complete(response, status); });
+    if (stopping) {
+      Complete(call->Encode(kStopping));
+      return;
+    }
+    // The callback keeps the reactor and the call (whose tensors the computation borrows) alive.
+    Run(options_, context_, *call,
+        [self = self_, call](const absl::Status& status) { self->Complete(call->Encode(status)); });
   }
 
   void OnWriteDone(bool ok) override {
@@ -112,7 +136,7 @@ class ApplyStreamReactor final : public grpc::ServerBidiReactor<v1::ApplyRequest
       }
     }
     if (!responses_.empty()) {
-      StartWrite(responses_.front().get());
+      StartWrite(&responses_.front());
       return;
     }
     writing_ = false;
@@ -141,24 +165,17 @@ class ApplyStreamReactor final : public grpc::ServerBidiReactor<v1::ApplyRequest
     FinishIfDone(lock);
   }
 
-  void Complete(const std::shared_ptr<v1::ApplyResponse>& response, const absl::Status& status) {
-    if (!status.ok()) {
-      const std::string request_id = response->request_id();
-      response->Clear();
-      response->set_request_id(request_id);
-      response->mutable_error()->set_code(static_cast<int>(status.code()));
-      response->mutable_error()->set_message(std::string(status.message()));
-    }
+  void Complete(grpc::ByteBuffer response) {
     std::unique_lock<std::mutex> lock(mutex_);
     if (write_failed_ || finished_) {
       --outstanding_;
       FinishIfDone(lock);
       return;
     }
-    responses_.push_back(response);
+    responses_.push_back(std::move(response));
     if (!writing_) {
       writing_ = true;
-      StartWrite(responses_.front().get());
+      StartWrite(&responses_.front());
     }
   }
 
@@ -181,9 +198,11 @@ class ApplyStreamReactor final : public grpc::ServerBidiReactor<v1::ApplyRequest
   std::shared_ptr<ApplyStreamReactor> self_;  // Reset in OnDone.
   uint64_t drain_id_ = 0;
   std::mutex mutex_;
-  v1::ApplyRequest request_;  // Target of the outstanding read; touched only by the read's owner.
+  grpc::ByteBuffer request_;  // Target of the outstanding read; touched only by the read's owner.
   // All below guarded by mutex_.
-  std::deque<std::shared_ptr<v1::ApplyResponse>> responses_;  // The front is being written when writing_.
+  // Encoded responses; the front is being written when writing_ (a deque's push_back and pop_front leave
+  // the other elements where they are).
+  std::deque<grpc::ByteBuffer> responses_;
   int outstanding_ = 0;        // Requests read whose response is not yet written (or dropped).
   bool writing_ = false;
   bool reads_done_ = false;    // No further read will be started.
@@ -218,25 +237,35 @@ absl::Status ActivationService::Admit(grpc::CallbackServerContext* context) cons
 }
 
 grpc::ServerUnaryReactor* ActivationService::Apply(grpc::CallbackServerContext* context,
-                                                   const v1::ApplyRequest* request, v1::ApplyResponse* response) {
+                                                   const grpc::ByteBuffer* request_bytes,
+                                                   grpc::ByteBuffer* response_bytes) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::Status admitted = Admit(context);
+  auto call = std::make_shared<ApplyCall>();
+  const absl::Status parsed = ParseApplyRequest(*request_bytes, &call->request);
+  // Nothing reads the request's bytes after this: free them now rather than when the call ends, so a large
+  // request does not hold its payload twice while it computes. The handler owns the buffer; it is
+  // const only in the signature.
+  const_cast<grpc::ByteBuffer*>(request_bytes)->Clear();
+  absl::Status admitted = parsed.ok() ? Admit(context) : parsed;
   if (!admitted.ok()) {
-    RequestProbe(options_.metrics, Api::kNative).Answered(NamedActivation(*request, *options_.models), admitted.code());
+    RequestProbe(options_.metrics, Api::kNative)
+        .Answered(parsed.ok() ? NamedActivation(call->request, *options_.models) : std::nullopt, admitted.code());
     reactor->Finish(ToGrpcStatus(admitted));
     return reactor;
   }
-  Run(options_, context, *request, response,
-      [this, reactor](const absl::Status& status) { FinishUnary(options_, reactor, status); });
+  Run(options_, context, *call, [this, reactor, call, response_bytes](const absl::Status& status) {
+    if (status.ok()) *response_bytes = call->Encode(status);
+    FinishUnary(options_, reactor, status);
+  });
   return reactor;
 }
 
-grpc::ServerBidiReactor<v1::ApplyRequest, v1::ApplyResponse>* ActivationService::ApplyStream(
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* ActivationService::ApplyStream(
     grpc::CallbackServerContext* context) {
   absl::Status admitted = Admit(context);
   if (!admitted.ok()) {
     // A reactor that finishes at once with the admission error.
-    class Refused final : public grpc::ServerBidiReactor<v1::ApplyRequest, v1::ApplyResponse> {
+    class Refused final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
      public:
       explicit Refused(const absl::Status& status) { Finish(ToGrpcStatus(status)); }
       void OnDone() override { delete this; }

@@ -30,13 +30,20 @@ struct ActivationServiceOptions {
   int max_stream_outstanding = 64;
 };
 
-class ActivationService final : public v1::ActivationService::CallbackService {
+// Apply and ApplyStream are raw methods (gRPC byte buffers, see server/apply_wire.h): the same messages
+// on the wire, two fewer passes over each payload in the server.
+using ActivationServiceBase = v1::ActivationService::WithRawCallbackMethod_Apply<
+    v1::ActivationService::WithRawCallbackMethod_ApplyStream<v1::ActivationService::WithCallbackMethod_ListActivations<
+        v1::ActivationService::WithCallbackMethod_ListModels<
+            v1::ActivationService::WithCallbackMethod_GetModelStats<v1::ActivationService::Service>>>>>;
+
+class ActivationService final : public ActivationServiceBase {
  public:
   static absl::StatusOr<std::unique_ptr<ActivationService>> Create(const ActivationServiceOptions& options);
 
-  grpc::ServerUnaryReactor* Apply(grpc::CallbackServerContext* context, const v1::ApplyRequest* request,
-                                  v1::ApplyResponse* response) override;
-  grpc::ServerBidiReactor<v1::ApplyRequest, v1::ApplyResponse>* ApplyStream(
+  grpc::ServerUnaryReactor* Apply(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+                                  grpc::ByteBuffer* response) override;
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* ApplyStream(
       grpc::CallbackServerContext* context) override;
   grpc::ServerUnaryReactor* ListActivations(grpc::CallbackServerContext* context,
                                             const v1::ListActivationsRequest* request,

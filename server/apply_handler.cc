@@ -17,8 +17,8 @@ absl::StatusOr<std::unique_ptr<ApplyHandler>> ApplyHandler::Create(const ApplyHa
   return std::unique_ptr<ApplyHandler>(new ApplyHandler(options));
 }
 
-absl::StatusOr<PreparedRequest> ApplyHandler::Prepare(const v1::ApplyRequest& request,
-                                                      v1::ApplyResponse* response) const {
+absl::StatusOr<PreparedRequest> ApplyHandler::Prepare(const v1::ApplyRequest& request, v1::ApplyResponse* response,
+                                                      ApplyResponseWire* wire) const {
   response->set_request_id(request.request_id());
   PreparedRequest prepared;
   const bool has_activation = request.has_activation();
@@ -49,10 +49,16 @@ absl::StatusOr<PreparedRequest> ApplyHandler::Prepare(const v1::ApplyRequest& re
   const std::vector<int64_t> out_shape = OutputShape(prepared.activation, prepared.input.shape);
   RECTIFIER_ASSIGN_OR_RETURN(const int64_t out_elements, NumElements(out_shape, "output.shape"));
   RECTIFIER_RETURN_IF_ERROR(CheckOutputElements(out_elements, options_.limits));
-  prepared.output = PrepareOutputTensor(OutputDataType(prepared.activation, prepared.input.dtype), out_shape,
-                                        static_cast<size_t>(out_elements), response->mutable_output());
+  const DataType out_dtype = OutputDataType(prepared.activation, prepared.input.dtype);
   prepared.input_bytes = request.input().data().size();
-  prepared.output_bytes = response->output().data().size();
+  prepared.output_bytes = static_cast<size_t>(out_elements) * ElementSizeBytes(out_dtype);
+  if (wire != nullptr) {
+    prepared.output = DescribeOutputTensor(out_dtype, out_shape, response->mutable_output());
+    prepared.output.data = wire->AllocateOutput(prepared.output_bytes);
+  } else {
+    prepared.output = PrepareOutputTensor(out_dtype, out_shape, static_cast<size_t>(out_elements),
+                                          response->mutable_output());
+  }
   prepared.piecewise_linear = IsPiecewiseLinear(prepared.activation);
   return prepared;
 }

@@ -11,6 +11,7 @@
 #include "kernels/activation.h"
 #include "kernels/tensor.h"
 #include "rectifier/v1/rectifier.pb.h"
+#include "server/apply_wire.h"
 #include "server/model_repository.h"
 #include "server/prepared_request.h"
 #include "server/proto_convert.h"
@@ -30,8 +31,11 @@ class ApplyHandler {
   // Validates `request` and shapes `response` (request_id, output dtype/shape, data sized). Errors:
   // INVALID_ARGUMENT (bad activation, model/activation both or neither, bad tensor), NOT_FOUND (unknown
   // model), RESOURCE_EXHAUSTED (over a tensor limit).
-  // The result borrows `request` and `response`.
-  absl::StatusOr<PreparedRequest> Prepare(const v1::ApplyRequest& request, v1::ApplyResponse* response) const;
+  // The result borrows `request` and `response`. With `wire`, the output bytes are allocated there,
+  // uninitialised, and response->output gets only its dtype and shape (see apply_wire.h);
+  // without it they go to response->output().data. The result then borrows `wire` as well.
+  absl::StatusOr<PreparedRequest> Prepare(const v1::ApplyRequest& request, v1::ApplyResponse* response,
+                                          ApplyResponseWire* wire = nullptr) const;
 
  private:
   explicit ApplyHandler(const ApplyHandlerOptions& options) : options_(options) {}

@@ -211,11 +211,17 @@ absl::StatusOr<TensorView> TensorViewFromProto(const v1::Tensor& proto, const Te
 
 MutableTensorView PrepareOutputTensor(DataType dtype, std::span<const int64_t> shape, size_t elements,
                                       v1::Tensor* proto) {
-  proto->set_dtype(DataTypeToProto(dtype));
-  proto->mutable_shape()->Assign(shape.begin(), shape.end());
+  MutableTensorView view = DescribeOutputTensor(dtype, shape, proto);
   std::string* data = proto->mutable_data();
   data->resize(elements * ElementSizeBytes(dtype));
-  return MutableTensorView{dtype, std::span<const int64_t>(proto->shape().data(), shape.size()), data->data()};
+  view.data = data->data();
+  return view;
+}
+
+MutableTensorView DescribeOutputTensor(DataType dtype, std::span<const int64_t> shape, v1::Tensor* proto) {
+  proto->set_dtype(DataTypeToProto(dtype));
+  proto->mutable_shape()->Assign(shape.begin(), shape.end());
+  return MutableTensorView{dtype, std::span<const int64_t>(proto->shape().data(), shape.size()), nullptr};
 }
 
 }  // namespace rectifier::server

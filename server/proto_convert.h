@@ -48,4 +48,8 @@ absl::StatusOr<TensorView> TensorViewFromProto(const v1::Tensor& proto, const Te
 MutableTensorView PrepareOutputTensor(DataType dtype, std::span<const int64_t> shape, size_t elements,
                                       v1::Tensor* proto);
 
+// Sets only `proto`'s dtype and shape; the returned view's data is null, for the caller to point at the
+// bytes it allocated elsewhere. The view borrows `proto`'s shape.
+MutableTensorView DescribeOutputTensor(DataType dtype, std::span<const int64_t> shape, v1::Tensor* proto);
+
 }  // namespace rectifier::server

@@ -1,0 +1,48 @@
+// The wire side of rectifier.v1 Apply and ApplyStream, which the service handles as raw gRPC byte
+// buffers instead of through gRPC's protobuf serialization, to save two passes over every payload.
+//
+// ParseApplyRequest: an ApplyRequest from its bytes (the one copy the kernels need: contiguous input).
+//
+// ApplyResponseWire: the wire form of one rectifier.v1.ApplyResponse whose output tensor bytes live in
+// their own gRPC slice. The kernel writes the result straight into that slice, and the response goes to
+// the socket from it: no zero-filled std::string, no copy by protobuf serialization (issue 7 counts
+// those two passes over a 4 MiB payload as a third of the server's cost and a quarter of its memory).
+//
+// Use: AllocateOutput() once the output size is known (ApplyHandler::Prepare does this), let the kernel
+// write it, then Encode() the response, whose output.data must be empty. Encode() emits output as one
+// Tensor submessage with data last, the order protobuf itself writes, so every client library (including
+// ones that do not merge repeated submessages, such as protobuf.js) reads it as a plain ApplyResponse.
+// Not thread-safe; one per response. Owns its slice until Encode() hands it to the ByteBuffer.
+#pragma once
+
+#include <cstddef>
+
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/slice.h>
+
+#include "absl/status/status.h"
+#include "rectifier/v1/rectifier.pb.h"
+
+namespace rectifier::server {
+
+// Parses `bytes` into `request`. INVALID_ARGUMENT when they are not an ApplyRequest. Reads `bytes` only.
+absl::Status ParseApplyRequest(const grpc::ByteBuffer& bytes, v1::ApplyRequest* request);
+
+class ApplyResponseWire {
+ public:
+  // Allocates `bytes` uninitialised, 64-byte aligned bytes for output.data and returns them. Call at
+  // most once.
+  void* AllocateOutput(size_t bytes);
+
+  bool has_output() const { return has_output_; }
+
+  // The wire bytes of `response` with output.data replaced by the allocated bytes (when AllocateOutput
+  // was called; `response` is serialized as it is otherwise). `response.output().data()` must be empty.
+  grpc::ByteBuffer Encode(const v1::ApplyResponse& response) &&;
+
+ private:
+  grpc::Slice output_;
+  bool has_output_ = false;
+};
+
+}  // namespace rectifier::server
