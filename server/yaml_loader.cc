@@ -9,60 +9,13 @@
 #include "kernels/status.h"
 #include "kernels/str_cat.h"
 #include "server/read_file.h"
+#include "server/yaml_guard.h"
 
 namespace rectifier::server {
 namespace {
 
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
 bool IsLineBreak(char c) { return c == '\n' || c == '\r'; }
-
-// yaml-cpp 0.7 loops forever, allocating without bound, on some stray ',' outside flow brackets (",",
-// "-\n,", "\0,": found by fuzzing). Refused before yaml-cpp sees them: control characters (which YAML does
-// not allow) and a ',' opening a line's content outside brackets. Not caught yet (fuzzing finds them too):
-// a ',' after a flow or quoted root on the same line ("[1], 2", "'a',").
-absl::Status CheckStrayCommas(std::string_view text, std::string_view source) {
-  for (size_t k = 0; k < text.size(); ++k) {
-    const unsigned char c = static_cast<unsigned char>(text[k]);
-    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
-      // Not printable, so not allowed in YAML; yaml-cpp loops on some of them too ("\0,").
-      return absl::InvalidArgumentError(StrCat(source, ": byte ", k, " is the control character ",
-                                               static_cast<int>(c), ", which YAML does not allow"));
-    }
-  }
-  int flow_depth = 0;  // Open [ and { brackets, quote-blind as in EstimateYamlNestingDepth.
-  size_t line_number = 0;
-  size_t i = 0;
-  while (i < text.size()) {
-    size_t end = i;
-    while (end < text.size() && !IsLineBreak(text[end])) ++end;
-    std::string_view line = text.substr(i, end - i);
-    i = end + 1;
-    ++line_number;
-    size_t pos = 0;
-    while (pos < line.size() && IsBlank(line[pos])) ++pos;
-    std::string_view rest = line.substr(pos);
-    if (pos == 0 && rest.substr(0, 3) == "---" && (rest.size() == 3 || IsBlank(rest[3]))) {
-      rest.remove_prefix(3);  // A document marker; content may follow on the same line.
-      while (!rest.empty() && IsBlank(rest.front())) rest.remove_prefix(1);
-    }
-    // A ',' opening a line's content outside flow brackets ("-\n,"): the same loop.
-    std::string_view content = rest;
-    while (content.size() >= 2 && (content[0] == '-' || content[0] == '?' || content[0] == ':') &&
-           IsBlank(content[1])) {
-      content.remove_prefix(2);
-      while (!content.empty() && IsBlank(content.front())) content.remove_prefix(1);
-    }
-    if (flow_depth == 0 && !content.empty() && content.front() == ',') {
-      return absl::InvalidArgumentError(
-          StrCat(source, ": line ", line_number, " starts with ',' outside brackets, which is not valid YAML"));
-    }
-    for (char c : rest) {
-      if (c == '[' || c == '{') ++flow_depth;
-      if ((c == ']' || c == '}') && flow_depth > 0) --flow_depth;
-    }
-  }
-  return absl::OkStatus();
-}
 
 }  // namespace
 
@@ -118,7 +71,7 @@ absl::StatusOr<YAML::Node> ParseYaml(std::string_view text, std::string_view sou
     return absl::InvalidArgumentError(
         StrCat(source, " nests ", depth, " levels deep; the limit is ", limits.max_nesting_depth));
   }
-  RECTIFIER_RETURN_IF_ERROR(CheckStrayCommas(text, source));
+  RECTIFIER_RETURN_IF_ERROR(CheckYamlForYamlCppHazards(text, source));
   try {
     std::vector<YAML::Node> documents = YAML::LoadAll(std::string(text));
     if (documents.empty()) return YAML::Node(YAML::NodeType::Null);

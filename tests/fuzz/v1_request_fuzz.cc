@@ -1,9 +1,10 @@
 // libFuzzer target: rectifier.v1 request validation and execution, without gRPC.
 //
-// The input bytes are parsed as a rectifier.v1.ApplyRequest (as the server receives it off the wire), then
-// go through ApplyHandler::Prepare, exactly as the Apply and ApplyStream RPCs do. When Prepare accepts the
-// request, the kernel library computes it into the response: Prepare promises a request that computes, so
-// Apply must then return OK. A rejected request must carry one of the documented codes and a message.
+// The input bytes go the way Apply and ApplyStream take them off the wire: a gRPC byte buffer parsed by
+// ParseApplyRequest, then ApplyHandler::Prepare with the output in an ApplyResponseWire slice. When Prepare
+// accepts the request, the kernel library computes it: Prepare promises a request that computes, so Apply
+// must then return OK, and the encoded response must be byte-for-byte protobuf's serialization of the same
+// ApplyResponse. A rejected request must carry one of the documented codes and a message.
 // Work is bounded by the tensor limits (4096 elements here), as the server bounds it with its flags.
 #include <cstddef>
 #include <cstdint>
@@ -11,46 +12,24 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "kernels/apply.h"
 #include "rectifier/v1/rectifier.pb.h"
 #include "server/apply_handler.h"
-#include "server/model_repository.h"
+#include "server/apply_wire.h"
+#include "tests/fuzz/fuzz_models.h"
 
 namespace {
 
 using rectifier::server::ApplyHandler;
-using rectifier::server::ModelRepository;
-
-constexpr int64_t kMaxFuzzElements = 4096;
-constexpr int kMaxFuzzRank = 8;
-
-// Built-in models plus two from a repository file, so that requests naming a model reach both kinds.
-constexpr const char* kModelsYaml = R"yaml(models:
-  - name: stem_prelu
-    activation: "prelu(weight=[0.25, 0.1, 0.3])"
-  - name: gelu_fast
-    activation: gelu(approximate=tanh)
-)yaml";
-
-struct Fixture {
-  std::unique_ptr<ModelRepository> models;
-  std::unique_ptr<ApplyHandler> handler;
-};
-
-const Fixture& GetFixture() {
-  static const Fixture* fixture = [] {
-    auto* f = new Fixture;
-    auto models = ModelRepository::CreateFromText(kModelsYaml, "fuzz models");
-    if (!models.ok()) std::abort();
-    f->models = std::make_unique<ModelRepository>(*std::move(models));
-    auto handler = ApplyHandler::Create(
-        {.limits = {.max_elements = kMaxFuzzElements, .max_rank = kMaxFuzzRank}, .models = f->models.get()});
-    if (!handler.ok()) std::abort();
-    f->handler = *std::move(handler);
-    return f;
+const ApplyHandler& Handler() {
+  static const ApplyHandler* handler = [] {
+    auto created = ApplyHandler::Create({.limits = rectifier::fuzz::kFuzzLimits, .models = &rectifier::fuzz::FuzzModels()});
+    if (!created.ok()) std::abort();
+    return created->release();
   }();
-  return *fixture;
+  return *handler;
 }
 
 [[noreturn]] void Fail(const char* what, const rectifier::v1::ApplyRequest& request, const absl::Status& status) {
@@ -64,14 +43,28 @@ const Fixture& GetFixture() {
   std::abort();
 }
 
+std::string Flatten(const grpc::ByteBuffer& buffer) {
+  std::vector<grpc::Slice> slices;
+  if (!buffer.Dump(&slices).ok()) std::abort();
+  std::string bytes;
+  for (const grpc::Slice& slice : slices) bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  return bytes;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const Fixture& fixture = GetFixture();
+  grpc::Slice slice(data, size);
+  const grpc::ByteBuffer wire_request(&slice, 1);
   rectifier::v1::ApplyRequest request;
-  if (!request.ParseFromArray(data, static_cast<int>(size))) return 0;  // gRPC would refuse it too.
+  const absl::Status parsed = rectifier::server::ParseApplyRequest(wire_request, &request);
+  if (!parsed.ok()) {
+    if (parsed.code() != absl::StatusCode::kInvalidArgument) Fail("ParseApplyRequest returned an undocumented code", request, parsed);
+    return 0;
+  }
   rectifier::v1::ApplyResponse response;
-  absl::StatusOr<rectifier::server::PreparedRequest> prepared = fixture.handler->Prepare(request, &response);
+  rectifier::server::ApplyResponseWire wire;
+  absl::StatusOr<rectifier::server::PreparedRequest> prepared = Handler().Prepare(request, &response, &wire);
   if (!prepared.ok()) {
     const absl::StatusCode code = prepared.status().code();
     if (code != absl::StatusCode::kInvalidArgument && code != absl::StatusCode::kNotFound &&
@@ -85,5 +78,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::Status applied =
       rectifier::Apply(prepared->activation, prepared->input, prepared->output, {.max_threads = 1});
   if (!applied.ok()) Fail("a prepared request failed to compute", request, applied);
+  // Oracle: protobuf's own serialization of the response with the computed bytes in output.data.
+  rectifier::v1::ApplyResponse expected = response;
+  expected.mutable_output()->set_data(static_cast<const char*>(prepared->output.data), prepared->output_bytes);
+  if (Flatten(std::move(wire).Encode(response)) != expected.SerializeAsString()) {
+    Fail("the encoded response differs from protobuf's serialization", request, absl::OkStatus());
+  }
   return 0;
 }
