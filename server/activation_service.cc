@@ -52,7 +52,7 @@ void Run(const ActivationServiceOptions& options, grpc::CallbackServerContext* c
          Done done) {
   const v1::ApplyRequest& request = call.request;
   const RequestProbe probe(options.metrics, Api::kNative);
-  auto prepared = options.handler->Prepare(request, &call.response, &call.wire);
+  auto prepared = options.handler->Prepare(&call.request, &call.response, &call.wire);
   if (!prepared.ok()) {
     probe.Answered(NamedActivation(request, *options.models), prepared.status().code());
     done(prepared.status());

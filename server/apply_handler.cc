@@ -3,6 +3,7 @@
 #include "kernels/status.h"
 #include "kernels/str_cat.h"
 #include "kernels/validation.h"
+#include "server/server_metrics.h"
 
 namespace rectifier::server {
 
@@ -19,6 +20,17 @@ absl::StatusOr<std::unique_ptr<ApplyHandler>> ApplyHandler::Create(const ApplyHa
 
 absl::StatusOr<PreparedRequest> ApplyHandler::Prepare(const v1::ApplyRequest& request, v1::ApplyResponse* response,
                                                       ApplyResponseWire* wire) const {
+  return PrepareImpl(request, response, wire, nullptr);
+}
+
+absl::StatusOr<PreparedRequest> ApplyHandler::Prepare(v1::ApplyRequest* request, v1::ApplyResponse* response,
+                                                      ApplyResponseWire* wire) const {
+  return PrepareImpl(*request, response, wire, request->mutable_input()->mutable_data());
+}
+
+absl::StatusOr<PreparedRequest> ApplyHandler::PrepareImpl(const v1::ApplyRequest& request,
+                                                          v1::ApplyResponse* response, ApplyResponseWire* wire,
+                                                          std::string* reusable_input) const {
   response->set_request_id(request.request_id());
   PreparedRequest prepared;
   const bool has_activation = request.has_activation();
@@ -54,7 +66,16 @@ absl::StatusOr<PreparedRequest> ApplyHandler::Prepare(const v1::ApplyRequest& re
   prepared.output_bytes = static_cast<size_t>(out_elements) * ElementSizeBytes(out_dtype);
   if (wire != nullptr) {
     prepared.output = DescribeOutputTensor(out_dtype, out_shape, response->mutable_output());
-    prepared.output.data = wire->AllocateOutput(prepared.output_bytes);
+    const bool in_place = reusable_input != nullptr && out_dtype == prepared.input.dtype &&
+                          prepared.output_bytes == prepared.input_bytes &&
+                          !(has_model && IsReluFamily(KindOf(prepared.activation)));
+    if (in_place) {
+      // The bytes move with their buffer (or, for a short string, are copied with it): the view follows.
+      prepared.output.data = wire->AdoptAsOutput(std::move(*reusable_input));
+      prepared.input.data = prepared.output.data;
+    } else {
+      prepared.output.data = wire->AllocateOutput(prepared.output_bytes);
+    }
   } else {
     prepared.output = PrepareOutputTensor(out_dtype, out_shape, static_cast<size_t>(out_elements),
                                           response->mutable_output());

@@ -37,7 +37,17 @@ class ApplyHandler {
   absl::StatusOr<PreparedRequest> Prepare(const v1::ApplyRequest& request, v1::ApplyResponse* response,
                                           ApplyResponseWire* wire = nullptr) const;
 
+  // As above, and computes in place when it can: when the output has the input's data type and size
+  // (every activation but CReLU and sigmoid/tanh of integers), the input bytes move from `request` to
+  // `wire` (ApplyResponseWire::AdoptAsOutput) and the kernel overwrites them. Not for requests naming a
+  // ReLU-family repository model: the dead-unit tracker reads their input after the kernel ran.
+  absl::StatusOr<PreparedRequest> Prepare(v1::ApplyRequest* request, v1::ApplyResponse* response,
+                                          ApplyResponseWire* wire) const;
+
  private:
+  absl::StatusOr<PreparedRequest> PrepareImpl(const v1::ApplyRequest& request, v1::ApplyResponse* response,
+                                              ApplyResponseWire* wire, std::string* reusable_input) const;
+
   explicit ApplyHandler(const ApplyHandlerOptions& options) : options_(options) {}
   const ApplyHandlerOptions options_;
 };

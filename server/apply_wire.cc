@@ -52,6 +52,14 @@ void* ApplyResponseWire::AllocateOutput(size_t bytes) {
   return const_cast<uint8_t*>(output_.begin());
 }
 
+void* ApplyResponseWire::AdoptAsOutput(std::string&& bytes) {
+  auto* owned = new std::string(std::move(bytes));
+  output_ = grpc::Slice(owned->data(), owned->size(), [](void* string) { delete static_cast<std::string*>(string); },
+                        owned);
+  has_output_ = true;
+  return owned->data();
+}
+
 grpc::ByteBuffer ApplyResponseWire::Encode(const v1::ApplyResponse& response) && {
   if (!has_output_) {
     std::string bytes = response.SerializeAsString();

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 
 #include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/slice.h>
@@ -31,8 +32,13 @@ absl::Status ParseApplyRequest(const grpc::ByteBuffer& bytes, v1::ApplyRequest* 
 class ApplyResponseWire {
  public:
   // Allocates `bytes` uninitialised, 64-byte aligned bytes for output.data and returns them. Call at
-  // most once.
+  // most once (this or AdoptAsOutput).
   void* AllocateOutput(size_t bytes);
+
+  // Takes `bytes` (a request's input, of the output's size) as output.data and returns where they now
+  // are, for a kernel computing in place: no output allocation at all, and the response goes to the socket
+  // from the buffer the request was parsed into.
+  void* AdoptAsOutput(std::string&& bytes);
 
   bool has_output() const { return has_output_; }
 

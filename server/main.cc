@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <string>
 
+#include "server/large_message_allocator.h"
 #include "server/logging.h"
 #include "server/model_repository.h"
 #include "server/read_file.h"
@@ -86,6 +87,7 @@ int Run(int argc, char** argv) {
 }  // namespace rectifier::server
 
 int main(int argc, char** argv) {
+  rectifier::server::TuneAllocatorForLargeMessages();
   // Before any thread starts, so that only WaitForShutdownSignal receives the signals.
   rectifier::server::BlockShutdownSignals();
   return rectifier::server::Run(argc, argv);

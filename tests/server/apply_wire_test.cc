@@ -54,6 +54,22 @@ TEST(ApplyWireTest, EncodesExactlyWhatProtobufSerializes) {
   }
 }
 
+TEST(ApplyWireTest, AdoptedInputIsSentFromItsOwnBuffer) {
+  for (size_t bytes : {0u, 3u, 15u, 16u, 1000u, 1048576u}) {
+    std::string input(bytes, '\0');
+    for (size_t i = 0; i < bytes; ++i) input[i] = static_cast<char>(i * 7 + 1);
+    const char* const before = input.data();
+    const v1::ApplyResponse expected = ExpectedResponse("in-place", {static_cast<int64_t>(bytes)}, input);
+    ApplyResponseWire wire;
+    void* out = wire.AdoptAsOutput(std::move(input));
+    // A heap buffer moves with the string (short strings live inside it and are copied).
+    if (bytes > 15) EXPECT_EQ(out, before) << bytes << " bytes";
+    v1::ApplyResponse head = expected;
+    head.mutable_output()->clear_data();
+    EXPECT_EQ(FromByteBuffer(std::move(wire).Encode(head)), expected.SerializeAsString()) << bytes << " bytes";
+  }
+}
+
 TEST(ApplyWireTest, EmptyRequestIdAndScalarShape) {
   const v1::ApplyResponse expected = ExpectedResponse("", {}, std::string("\x01\x02\x03\x04", 4));
   bool aligned = false;
