@@ -31,8 +31,15 @@ class ConsumerTest(unittest.TestCase):
             self.assertTrue(os.path.exists(os.path.join(prefix, "lib", "cmake", "rectifier", "rectifierConfig.cmake")))
             self.assertTrue(os.path.exists(os.path.join(prefix, "include", "rectifier", "client", "client.h")))
             build = os.path.join(tmp, "build")
-            run(["cmake", "-G", "Ninja", "-S", os.path.join(SOURCE, "tests", "client", "consumer"), "-B", build,
-                 f"-DCMAKE_PREFIX_PATH={prefix}", "-DCMAKE_BUILD_TYPE=Release"])
+            configure = ["cmake", "-G", "Ninja", "-S", os.path.join(SOURCE, "tests", "client", "consumer"), "-B", build,
+                         f"-DCMAKE_PREFIX_PATH={prefix}", "-DCMAKE_BUILD_TYPE=Release"]
+            # The installed libraries of a sanitizer build need the same compiler and sanitizer runtime.
+            if os.environ.get("RECTIFIER_CXX_COMPILER"):
+                configure.append(f"-DCMAKE_CXX_COMPILER={os.environ['RECTIFIER_CXX_COMPILER']}")
+            if os.environ.get("RECTIFIER_SANITIZE"):
+                flags = f"-fsanitize={os.environ['RECTIFIER_SANITIZE']}"
+                configure += [f"-DCMAKE_CXX_FLAGS={flags}", f"-DCMAKE_EXE_LINKER_FLAGS={flags}"]
+            run(configure)
             run(["cmake", "--build", build, "-j2"])
             with Server() as server:
                 out = run([os.path.join(build, "consumer"), server.address])

@@ -125,7 +125,7 @@ TEST(ParseYaml, RejectsInputsThatHangYamlCppBeforeItSeesThem) {
                            "a: |\n  ,x", "a: >\n ,x", "a: b\n  ,c", "a: 'x\n  ,y'", "|2\n  ,x", "? a\n: b, c",
                            "b\n ,c", "'a\n,b'", "\"a\\\"\n,b\"", "- a\n  ,b", "a: &x b, c\n", "a: 'it''s, ok'\n",
                            "a: \"x\" # c, d\n", "a: [x, 'y]', {b: c}]\n", "--- |\n  ,x\n", "a: b#, c\n",
-                           "\xEF\xBB\xBFa: 1, 2\n", "a: 1\r\nb: x, y\r\n"}) {
+                           "\xEF\xBB\xBF" "a: 1, 2\n", "a: 1\r\nb: x, y\r\n"}) {
     EXPECT_TRUE(ParseYaml(text, "f.yaml", {}).ok()) << text << ": " << ParseYaml(text, "f.yaml", {}).status();
   }
 }
