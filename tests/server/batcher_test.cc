@@ -51,8 +51,11 @@ struct TestRequest {
           const double d = v;
           std::memcpy(input.data() + i * 8, &d, 8);
         } else if (dtype == DataType::kFloat16) {
-          const _Float16 h = static_cast<_Float16>(v);
-          std::memcpy(input.data() + i * 2, &h, 2);
+          // A finite float16 of about v's magnitude: sign, exponent 2^-14..2^2, random mantissa.
+          const uint16_t sign = v < 0 ? 0x8000 : 0;
+          const uint16_t exponent = static_cast<uint16_t>(1 + byte(rng) % 17);
+          const uint16_t half = static_cast<uint16_t>(sign | (exponent << 10) | ((byte(rng) << 2) & 0x3ff));
+          std::memcpy(input.data() + i * 2, &half, 2);
         } else {  // bfloat16: the upper half of the float32.
           uint32_t bits = 0;
           std::memcpy(&bits, &v, 4);
