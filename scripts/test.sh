@@ -2,12 +2,12 @@
 # Quick start, step two: installs what the tests need, builds every configuration and runs every test.
 # This is what CI runs (.ci/run). Each stage prints a banner; the script stops at the first failure.
 #
-# Stages (RECTIFIER_STAGES, space-separated, selects a subset; default all five, in this order):
+# Stages (RECTIFIER_STAGES, space-separated, selects a subset; default "release fuzz tsan soak", in this order):
 #   release  release build and every test but the soak test
-#   asan     AddressSanitizer + UndefinedBehaviorSanitizer build (clang, with the libFuzzer instrumentation, so
-#            that the fuzz stage reuses it), every test but the soak test, the image build and fuzzing
-#   fuzz     libFuzzer targets in the asan build, each fuzzing for RECTIFIER_FUZZ_SECONDS (default 60) from
-#            its seeds
+#   asan     AddressSanitizer + UndefinedBehaviorSanitizer build (gcc), every test but the soak test and the
+#            image build. Not in the default set yet: see SECURITY.md ("How the guarantees are tested").
+#   fuzz     libFuzzer targets (clang, AddressSanitizer + UBSan), each fuzzing for RECTIFIER_FUZZ_SECONDS
+#            (default 60) from its seeds
 #   tsan     ThreadSanitizer build of the server and its tests, the server tests (labels in TSAN_LABELS),
 #            kernels on one thread
 #   soak     soak and fault test of the release binary (SOAK_SECONDS, default 180)
@@ -16,7 +16,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 stage() { printf '\n=== %s (%s)\n' "$1" "$(date +%H:%M:%S)"; }
-stages=" ${RECTIFIER_STAGES:-release asan fuzz tsan soak} "
+stages=" ${RECTIFIER_STAGES:-release fuzz tsan soak} "
 wants() { [[ "$stages" == *" $1 "* ]]; }
 jobs=$(nproc)
 
@@ -28,10 +28,6 @@ export LSAN_OPTIONS="suppressions=$root/tests/sanitizers/lsan.supp:print_suppres
 TSAN_LABELS=${TSAN_LABELS:-"server"}
 sanitizer_flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG"
                  "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" -DRECTIFIER_BUILD_BENCH=OFF)
-configure_asan() {  # The AddressSanitizer + UBSan build, which also holds the fuzz targets.
-  CC=clang CXX=clang++ cmake -G Ninja -S . -B build/asan "${sanitizer_flags[@]}" -DRECTIFIER_FUZZ=ON \
-    -DRECTIFIER_FUZZ_SECONDS="${RECTIFIER_FUZZ_SECONDS:-60}" >/dev/null
-}
 
 stage "install dependencies"
 scripts/install-deps.sh
@@ -45,22 +41,24 @@ if wants release; then
 fi
 
 if wants asan; then
-  stage "AddressSanitizer + UndefinedBehaviorSanitizer build (clang)"
-  configure_asan
-  cmake --build build/asan --parallel "$jobs"
+  stage "AddressSanitizer + UndefinedBehaviorSanitizer build"
+  scripts/build.sh build/asan "${sanitizer_flags[@]}" -DRECTIFIER_SANITIZE=address,undefined
 
   stage "tests (AddressSanitizer + UndefinedBehaviorSanitizer)"
-  # Not the image build (it compiles its own release binaries) and not the fuzzing runs (the next stage).
-  ctest --test-dir build/asan --output-on-failure -j "$jobs" -LE '^(soak|image|fuzz)$'
+  # Not the image build: it compiles its own release binaries.
+  ctest --test-dir build/asan --output-on-failure -j "$jobs" -LE '^(soak|image)$'
 fi
 
 if wants fuzz; then
-  stage "fuzz targets (the AddressSanitizer build)"
-  configure_asan
-  cmake --build build/asan --target rectifier_fuzz_targets --parallel "$jobs"
+  stage "fuzz targets build (clang, libFuzzer + AddressSanitizer + UBSan)"
+  CC=clang CXX=clang++ cmake -G Ninja -S . -B build/fuzz "${sanitizer_flags[@]}" -DRECTIFIER_FUZZ=ON \
+    -DRECTIFIER_BUILD_TESTS=OFF -DRECTIFIER_FUZZ_SECONDS="${RECTIFIER_FUZZ_SECONDS:-60}" >/dev/null
+  cmake --build build/fuzz --target rectifier_fuzz_targets --parallel "$jobs"
 
-  stage "fuzzing (each target ${RECTIFIER_FUZZ_SECONDS:-60} s)"
-  ctest --test-dir build/asan --output-on-failure -L '^fuzz$'
+  stage "fuzzing (each target's seeds once, then ${RECTIFIER_FUZZ_SECONDS:-60} s each)"
+  # fuzz_yaml (the model repository loader) is out of the default until yaml-cpp's loops are all guarded:
+  # see tests/fuzz/CMakeLists.txt. RECTIFIER_FUZZ_LABELS='^fuzz(_replay|_yaml)?$' includes it.
+  ctest --test-dir build/fuzz --output-on-failure -L "${RECTIFIER_FUZZ_LABELS:-^fuzz(_replay)?\$}"
 fi
 
 if wants tsan; then

@@ -5,13 +5,15 @@
 // fuzzing). Inside a block collection the same mistake is an ordinary parse error, but telling the two apart
 // needs yaml-cpp's parser. A ',' can never begin a token in block context in valid YAML (it is a flow
 // indicator, and plain scalars cannot start with one), so every such ',' is refused. Also refused:
-// control characters, which YAML does not allow and on some of which yaml-cpp loops too ("\0,").
+// control characters, which YAML does not allow and on some of which yaml-cpp loops too ("\0,"), and node
+// properties (anchors, aliases, tags), on some of which yaml-cpp loops as well ("!t: x\n? o").
 //
 // The scan follows YAML's tokens closely enough to know where a token begins: quoted scalars (across
-// lines), flow collections, comments, anchors, tags and aliases, block scalars (| and >, whose content is
+// lines), flow collections, comments, block scalars (| and >, whose content is
 // skipped by its indentation), continuation lines of plain scalars, document markers and directives.
-// Where it is unsure it treats a position as a token start, so it may refuse a rare valid file (a root
-// plain scalar continued on a line starting with ','), never let a looping one through.
+// Where it is unsure it treats a position as a token start. Because it can still misjudge a line, a second,
+// quote-blind check refuses every ',' that begins a line's content outside brackets. Together they may
+// refuse a rare valid file (a scalar continued on a line starting with ','), never a model file in practice.
 #pragma once
 
 #include <string_view>
