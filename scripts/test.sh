@@ -75,7 +75,7 @@ if wants tsan; then
   stage "server tests (ThreadSanitizer, kernels single-threaded)"
   # Debian's libgomp is not instrumented: one kernel thread (RECTIFIER_KERNEL_THREADS, OMP_NUM_THREADS) keeps
   # OpenMP teams out of the run; the server's own threads (executor, gRPC callbacks, streams) are all there.
-  RECTIFIER_KERNEL_THREADS=1 OMP_NUM_THREADS=1 \
+  RECTIFIER_KERNEL_THREADS=1 OMP_NUM_THREADS=1 RECTIFIER_TEST_TIME_SCALE=5 \
   TSAN_OPTIONS="suppressions=$root/tests/sanitizers/tsan.supp:halt_on_error=1:second_deadlock_stack=1:history_size=4" \
     ctest --test-dir build/tsan --output-on-failure -j "$jobs" -L "$TSAN_LABELS" -E "$TSAN_EXCLUDE"
 fi

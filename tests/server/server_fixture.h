@@ -148,8 +148,19 @@ inline std::shared_ptr<grpc::Channel> MakeChannel(
   return grpc::CreateCustomChannel(LoopbackTarget(port), std::move(credentials), args);
 }
 
+// Call deadlines are multiplied by RECTIFIER_TEST_TIME_SCALE (default 1): sanitizer builds run several
+// times slower, and a deadline meant as "surely enough" must stay so there (scripts/test.sh sets it).
+inline int TestTimeScale() {
+  static const int scale = [] {
+    const char* value = std::getenv("RECTIFIER_TEST_TIME_SCALE");
+    const int parsed = value != nullptr ? std::atoi(value) : 1;
+    return parsed > 0 ? parsed : 1;
+  }();
+  return scale;
+}
+
 inline std::chrono::system_clock::time_point In(std::chrono::milliseconds timeout) {
-  return std::chrono::system_clock::now() + timeout;
+  return std::chrono::system_clock::now() + timeout * TestTimeScale();
 }
 
 // Polls `condition` every millisecond until it holds or `timeout` passes; returns the last value.
