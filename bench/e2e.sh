@@ -42,6 +42,8 @@ server=$build/server/rectifier-server
 work=$(mktemp -d)
 mkdir -p "$results"
 source "$root/bench/loadgen/servers.sh"
+# Both servers keep large buffers mapped (server/large_message_allocator.h; opt-in, not the server's default).
+export RECTIFIER_KEEP_LARGE_BUFFERS=${RECTIFIER_KEEP_LARGE_BUFFERS:-1}
 trap 'stop_servers; rm -rf "$work"' EXIT
 
 # Machine-wide busy and total CPU ticks (/proc/stat), and a process's own (utime + stime).

@@ -3,6 +3,7 @@
 #include <malloc.h>
 
 #include <cstdlib>
+#include <string_view>
 
 namespace rectifier::server {
 namespace {
@@ -13,6 +14,8 @@ constexpr int kTrimThresholdBytes = 1 << 30;
 }  // namespace
 
 void TuneAllocatorForLargeMessages() {
+  const char* opt_in = std::getenv("RECTIFIER_KEEP_LARGE_BUFFERS");
+  if (opt_in == nullptr || std::string_view(opt_in) != "1") return;
   if (std::getenv("MALLOC_MMAP_THRESHOLD_") != nullptr || std::getenv("MALLOC_TRIM_THRESHOLD_") != nullptr ||
       std::getenv("GLIBC_TUNABLES") != nullptr) {
     return;
