@@ -40,8 +40,6 @@ class ApplyResponseWire {
   // from the buffer the request was parsed into.
   void* AdoptAsOutput(std::string&& bytes);
 
-  bool has_output() const { return has_output_; }
-
   // The wire bytes of `response` with output.data replaced by the allocated bytes (when AllocateOutput
   // was called; `response` is serialized as it is otherwise). `response.output().data()` must be empty.
   grpc::ByteBuffer Encode(const v1::ApplyResponse& response) &&;

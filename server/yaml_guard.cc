@@ -4,12 +4,11 @@
 #include <optional>
 
 #include "kernels/str_cat.h"
+#include "server/yaml_text.h"
 
 namespace rectifier::server {
 namespace {
 
-bool IsBlank(char c) { return c == ' ' || c == '\t'; }
-bool IsBreak(char c) { return c == '\n' || c == '\r'; }
 bool IsFlowIndicator(char c) { return c == ',' || c == '[' || c == ']' || c == '{' || c == '}'; }
 
 // One pass over the text. Positions are tracked as (line, column) for the messages.
@@ -30,7 +29,7 @@ class Scanner {
 
  private:
   char At(size_t k) const { return k < text_.size() ? text_[k] : '\n'; }
-  bool BlankOrBreakAt(size_t k) const { return k >= text_.size() || IsBlank(text_[k]) || IsBreak(text_[k]); }
+  bool BlankOrBreakAt(size_t k) const { return k >= text_.size() || IsYamlBlank(text_[k]) || IsYamlBreak(text_[k]); }
 
   // yaml-cpp 0.7 also loops forever on node properties in some places ("!t: x\n? o", "&a: x\n? o": found
   // by fuzzing). Configuration and model files have no use for anchors, aliases or tags: all are refused.
@@ -52,11 +51,11 @@ class Scanner {
       ++line_;
       size_t indent = 0;
       while (At(pos_) == ' ') ++pos_, ++indent;
-      const bool blank = pos_ >= text_.size() || IsBreak(text_[pos_]) ||
-                         (IsBlank(At(pos_)) && [&] {
+      const bool blank = pos_ >= text_.size() || IsYamlBreak(text_[pos_]) ||
+                         (IsYamlBlank(At(pos_)) && [&] {
                            size_t k = pos_;
-                           while (k < text_.size() && IsBlank(text_[k])) ++k;
-                           return k >= text_.size() || IsBreak(text_[k]);
+                           while (k < text_.size() && IsYamlBlank(text_[k])) ++k;
+                           return k >= text_.size() || IsYamlBreak(text_[k]);
                          }());
       if (block_scalar_parent_indent_) {
         // Content of a block scalar: blank lines, and lines at its content indentation (the first
@@ -103,7 +102,7 @@ class Scanner {
   }
 
   void SkipToNextLine() {
-    while (pos_ < text_.size() && !IsBreak(text_[pos_])) ++pos_;
+    while (pos_ < text_.size() && !IsYamlBreak(text_[pos_])) ++pos_;
     if (pos_ < text_.size()) {
       if (text_[pos_] == '\r' && At(pos_ + 1) == '\n') ++pos_;
       ++pos_;
@@ -116,12 +115,12 @@ class Scanner {
       SkipToNextLine();
       return absl::OkStatus();
     }
-    while (pos_ < text_.size() && !IsBreak(text_[pos_])) {
+    while (pos_ < text_.size() && !IsYamlBreak(text_[pos_])) {
       const char c = text_[pos_];
       if (quote_ != 0) {
         if (quote_ == '"' && c == '\\') {
           pos_ += 2;  // An escape; a break after it is handled as a line break below.
-          if (pos_ > text_.size() || IsBreak(At(pos_ - 1))) --pos_;
+          if (pos_ > text_.size() || IsYamlBreak(At(pos_ - 1))) --pos_;
           continue;
         }
         if (c == quote_) {
@@ -135,7 +134,7 @@ class Scanner {
         ++pos_;
         continue;
       }
-      if (IsBlank(c)) {
+      if (IsYamlBlank(c)) {
         ++pos_;
         if (At(pos_) == '#') {  // A comment, which also ends a plain scalar.
           if (flow_depth_ == 0) in_plain_ = false;
@@ -214,7 +213,7 @@ class Scanner {
   // "|", ">", with chomping (+ -) and an explicit indentation digit in either order.
   void BlockScalarHeader() {
     std::optional<size_t> explicit_indent;
-    for (size_t k = pos_ + 1; k < text_.size() && !IsBlank(text_[k]) && !IsBreak(text_[k]); ++k) {
+    for (size_t k = pos_ + 1; k < text_.size() && !IsYamlBlank(text_[k]) && !IsYamlBreak(text_[k]); ++k) {
       if (text_[k] >= '1' && text_[k] <= '9') explicit_indent = static_cast<size_t>(text_[k] - '0');
     }
     block_scalar_parent_indent_ = line_indent_;
@@ -248,36 +247,34 @@ class Scanner {
 absl::Status CheckLineStartCommas(std::string_view text, std::string_view source) {
   int flow_depth = 0;  // Open [ and {, quote-blind.
   size_t line = 0;
-  size_t i = 0;
-  while (i < text.size()) {
-    size_t end = i;
-    while (end < text.size() && !IsBreak(text[end])) ++end;
-    std::string_view content = text.substr(i, end - i);
-    const char* const line_begin = text.data() + i;
-    i = end + 1;
+  absl::Status status;
+  ForEachYamlLine(text, [&](std::string_view content) {
+    const char* const line_begin = content.data();
     ++line;
-    while (!content.empty() && IsBlank(content.front())) content.remove_prefix(1);
-    if (content.substr(0, 3) == "---" && (content.size() == 3 || IsBlank(content[3]))) content.remove_prefix(3);
+    while (!content.empty() && IsYamlBlank(content.front())) content.remove_prefix(1);
+    if (content.substr(0, 3) == "---" && (content.size() == 3 || IsYamlBlank(content[3]))) content.remove_prefix(3);
     for (;;) {
-      while (!content.empty() && IsBlank(content.front())) content.remove_prefix(1);
+      while (!content.empty() && IsYamlBlank(content.front())) content.remove_prefix(1);
       if (content.size() >= 2 && (content[0] == '-' || content[0] == '?' || content[0] == ':') &&
-          IsBlank(content[1])) {
+          IsYamlBlank(content[1])) {
         content.remove_prefix(2);
         continue;
       }
       break;
     }
     if (flow_depth == 0 && !content.empty() && content.front() == ',') {
-      return absl::InvalidArgumentError(StrCat(source, ": line ", line, ", column ", content.data() - line_begin + 1,
-                                               ": ',' outside brackets where a value should begin, which is not "
-                                               "valid YAML"));
+      status = absl::InvalidArgumentError(StrCat(source, ": line ", line, ", column ", content.data() - line_begin + 1,
+                                                 ": ',' outside brackets where a value should begin, which is not "
+                                                 "valid YAML"));
+      return false;
     }
     for (char c : content) {
       if (c == '[' || c == '{') ++flow_depth;
       if ((c == ']' || c == '}') && flow_depth > 0) --flow_depth;
     }
-  }
-  return absl::OkStatus();
+    return true;
+  });
+  return status;
 }
 
 }  // namespace
