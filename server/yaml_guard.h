@@ -1,28 +1,51 @@
-// YAML text that yaml-cpp 0.7 (Debian 12) cannot be trusted with, refused before it sees it.
+// What the YAML loader (server/yaml_loader.h) refuses on top of yaml-cpp's own syntax errors.
 //
-// yaml-cpp loops forever, allocating without bound, when a ',' appears where a token begins outside any
-// flow collection after the document's root node ("[1], 2", "'a',", "- a\n,b", "&x ,"; found by
-// fuzzing). Inside a block collection the same mistake is an ordinary parse error, but telling the two apart
-// needs yaml-cpp's parser. A ',' can never begin a token in block context in valid YAML (it is a flow
-// indicator, and plain scalars cannot start with one), so every such ',' is refused. Also refused:
-// control characters, which YAML does not allow and on some of which yaml-cpp loops too ("\0,"), and node
-// properties (anchors, aliases, tags), on some of which yaml-cpp loops as well ("!t: x\n? o").
+// CheckYamlBytes, before yaml-cpp sees the text: bytes that are not UTF-8 (YAML text is Unicode; yaml-cpp
+// 0.7 decodes an ill-formed sequence by swallowing the bytes after its lead byte, line breaks and brackets
+// included), control characters (YAML does not allow them), and a carriage return without a line feed
+// after it (yaml-cpp ends a line there but not a comment). Exact and linear.
 //
-// The scan follows YAML's tokens closely enough to know where a token begins: quoted scalars (across
-// lines), flow collections, comments, block scalars (| and >, whose content is
-// skipped by its indentation), continuation lines of plain scalars, document markers and directives.
-// Where it is unsure it treats a position as a token start. Because it can still misjudge a line, a second,
-// quote-blind check refuses every ',' that begins a line's content outside brackets. Together they may
-// refuse a rare valid file (a scalar continued on a line starting with ','), never a model file in practice.
+// YamlNodePropertyCheck, while yaml-cpp parses: anchors, aliases and tags. Configuration and model files
+// have no use for them, and an alias multiplies what a reader of the tree walks (a "billion laughs" file
+// is a few lines long). It watches yaml-cpp's own events, so it refuses exactly the properties yaml-cpp
+// parsed, never an '&', '*' or '!' inside a scalar.
 #pragma once
 
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "yaml-cpp/eventhandler.h"
+#include "yaml-cpp/mark.h"
 
 namespace rectifier::server {
 
-// OK, or INVALID_ARGUMENT naming `source`, the line and column of the offending byte.
-absl::Status CheckYamlForYamlCppHazards(std::string_view text, std::string_view source);
+// OK, or INVALID_ARGUMENT naming `source` and the offset of the first offending byte.
+absl::Status CheckYamlBytes(std::string_view text, std::string_view source);
+
+// A yaml-cpp event handler that builds nothing and remembers the first node property it sees. Not
+// thread-safe; one per parse.
+class YamlNodePropertyCheck : public YAML::EventHandler {
+ public:
+  // OK, or INVALID_ARGUMENT naming `source` and the line and column of the first anchor, alias or tag.
+  absl::Status Result(std::string_view source) const;
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override;
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override;
+  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor, const std::string&) override;
+  void OnSequenceStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override;
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override;
+  void OnMapEnd() override {}
+
+ private:
+  void Check(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor);
+  std::optional<YAML::Mark> first_;
+};
 
 }  // namespace rectifier::server

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -59,14 +60,24 @@ absl::StatusOr<YAML::Node> ParseYaml(std::string_view text, std::string_view sou
     return absl::InvalidArgumentError(
         StrCat(source, " nests ", depth, " levels deep; the limit is ", limits.max_nesting_depth));
   }
-  RECTIFIER_RETURN_IF_ERROR(CheckYamlForYamlCppHazards(text, source));
+  RECTIFIER_RETURN_IF_ERROR(CheckYamlBytes(text, source));
   try {
-    std::vector<YAML::Node> documents = YAML::LoadAll(std::string(text));
-    if (documents.empty()) return YAML::Node(YAML::NodeType::Null);
-    if (documents.size() > 1) {
-      return absl::InvalidArgumentError(StrCat(source, " holds ", documents.size(), " YAML documents; expected one"));
+    // Not YAML::LoadAll: on some invalid text ("[1], 2", "\"\"a\n? ", "#\r{\n,", found by fuzzing) yaml-cpp
+    // 0.7's parser reports empty document after empty document without moving on, and LoadAll collects
+    // them until memory runs out. So a first pass counts documents, two at most, and checks node
+    // properties on yaml-cpp's own events; only then is the one document built.
+    const std::string copy(text);
+    std::istringstream stream(copy);
+    YAML::Parser parser(stream);
+    YamlNodePropertyCheck properties;
+    int documents = 0;
+    while (documents < 2 && parser.HandleNextDocument(properties)) ++documents;
+    RECTIFIER_RETURN_IF_ERROR(properties.Result(source));
+    if (documents == 0) return YAML::Node(YAML::NodeType::Null);
+    if (documents > 1) {
+      return absl::InvalidArgumentError(StrCat(source, " holds more than one YAML document; expected one"));
     }
-    return documents.front();
+    return YAML::Load(copy);
   } catch (const YAML::Exception& e) {
     if (e.mark.is_null()) return absl::InvalidArgumentError(StrCat(source, ": invalid YAML: ", e.msg));
     return absl::InvalidArgumentError(

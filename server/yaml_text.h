@@ -1,5 +1,5 @@
-// Character classes and line splitting shared by the YAML pre-scans (server/yaml_loader.cc's nesting
-// estimate, server/yaml_guard.cc's hazard checks), which read the text before yaml-cpp does.
+// Character classes and line splitting for the YAML pre-scan (server/yaml_loader.cc's nesting
+// estimate), which reads the text before yaml-cpp does.
 #pragma once
 
 #include <cstddef>

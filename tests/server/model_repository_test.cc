@@ -200,7 +200,7 @@ TEST_F(ModelsFileTest, StructureErrors) {
   EXPECT_EQ(ErrorFor("models: []\nmodels: []\n"), Source() + ": key 'models' repeats");
   EXPECT_EQ(ErrorFor("{}\n"), Source() + ": missing key 'models'");
   EXPECT_THAT(ErrorFor("models: [\n"), StartsWith(Source() + ": invalid YAML at line "));
-  EXPECT_THAT(ErrorFor("models: []\n---\nmodels: []\n"), HasSubstr("holds 2 YAML documents; expected one"));
+  EXPECT_THAT(ErrorFor("models: []\n---\nmodels: []\n"), HasSubstr("holds more than one YAML document; expected one"));
 }
 
 TEST_F(ModelsFileTest, DeepNestingIsRejectedBeforeParsing) {

@@ -429,7 +429,7 @@ TEST_F(ServerOptionsTest, ConfigFileErrors) {
   EXPECT_EQ(error_for("just text\n"), source + " must be a map from setting names to values; was a scalar");
   EXPECT_EQ(error_for("[a]: 1\n"), source + ": keys must be setting names; found a sequence");
   EXPECT_THAT(error_for("threads: [1, 2\n"), HasSubstr(source + ": invalid YAML at line "));
-  EXPECT_THAT(error_for("a: 1\n---\nb: 2\n"), HasSubstr("holds 2 YAML documents; expected one"));
+  EXPECT_THAT(error_for("a: 1\n---\nb: 2\n"), HasSubstr("holds more than one YAML document; expected one"));
   EXPECT_THAT(error_for(std::string(100, '[')), HasSubstr("nests 101 levels deep; the limit is 64"));
 
   absl::Status missing = ParseError({"--config", dir_.Path("absent.yaml")});
