@@ -10,6 +10,10 @@
 // Closing brackets inside strings can lower the estimate, so the scan stops the bracket and indentation
 // bombs that reach yaml-cpp's recursion cheaply, not every contrived file; yaml-cpp's own 500-level guard
 // stays behind it.
+//
+// yaml-cpp's LoadAll never returns on some invalid text: its parser keeps reporting empty documents
+// without advancing ("[1], 2", found by fuzzing). ParseYaml counts documents with its own bounded loop
+// instead. What else is refused, and why: server/yaml_guard.h.
 #pragma once
 
 #include <cstdint>
