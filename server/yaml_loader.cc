@@ -11,9 +11,15 @@
 #include "kernels/str_cat.h"
 #include "server/read_file.h"
 #include "server/yaml_guard.h"
-#include "server/yaml_text.h"
 
 namespace rectifier::server {
+namespace {
+
+bool IsBlank(char c) { return c == ' ' || c == '\t'; }
+bool IsLineBreak(char c) { return c == '\n' || c == '\r'; }
+
+}  // namespace
+
 int EstimateYamlNestingDepth(std::string_view text) {
   // Deliberately blind to quotes and comments: telling a quoted scalar from a plain one that contains a quote
   // needs a real parser, and a wrong guess would hide everything up to the next quote. Opening brackets in
@@ -21,20 +27,27 @@ int EstimateYamlNestingDepth(std::string_view text) {
   std::vector<size_t> indents;  // Block indentation levels enclosing the current line, strictly increasing.
   int flow_depth = 0;           // Open [ and { brackets.
   int max_depth = 0;
-  ForEachYamlLine(text, [&](std::string_view line) {
+  size_t i = 0;
+  while (i < text.size()) {
+    // One line: [i, end).
+    size_t end = i;
+    while (end < text.size() && !IsLineBreak(text[end])) ++end;
+    std::string_view line = text.substr(i, end - i);
+    i = end + 1;
+
     size_t pos = 0;
-    while (pos < line.size() && IsYamlBlank(line[pos])) ++pos;
-    if (pos == line.size()) return true;  // Blank lines do not count.
+    while (pos < line.size() && IsBlank(line[pos])) ++pos;
+    if (pos == line.size()) continue;  // Blank lines do not count.
     const size_t indent = pos;
     while (!indents.empty() && indents.back() > indent) indents.pop_back();
     if (indents.empty() || indents.back() < indent) indents.push_back(indent);
     int block_depth = static_cast<int>(indents.size());
     // Compact nesting: "- - x", "? - x", ": - x" open one level per indicator.
     while (pos < line.size() && (line[pos] == '-' || line[pos] == '?' || line[pos] == ':') &&
-           (pos + 1 == line.size() || IsYamlBlank(line[pos + 1]))) {
+           (pos + 1 == line.size() || IsBlank(line[pos + 1]))) {
       ++block_depth;
       ++pos;
-      while (pos < line.size() && IsYamlBlank(line[pos])) ++pos;
+      while (pos < line.size() && IsBlank(line[pos])) ++pos;
     }
     max_depth = std::max(max_depth, block_depth + flow_depth);
     for (; pos < line.size(); ++pos) {
@@ -45,8 +58,7 @@ int EstimateYamlNestingDepth(std::string_view text) {
         flow_depth = std::max(0, flow_depth - 1);
       }
     }
-    return true;
-  });
+  }
   return max_depth;
 }
 
