@@ -4,6 +4,7 @@
 #include <string>
 
 #include "server/large_message_allocator.h"
+#include "server/malloc_arenas.h"
 #include "server/logging.h"
 #include "server/model_repository.h"
 #include "server/read_file.h"
@@ -88,6 +89,7 @@ int Run(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   rectifier::server::TuneAllocatorForLargeMessages();
+  rectifier::server::LimitMallocArenas();
   // Before any thread starts, so that only WaitForShutdownSignal receives the signals.
   rectifier::server::BlockShutdownSignals();
   return rectifier::server::Run(argc, argv);
