@@ -7,6 +7,7 @@
 #include "bench/loadgen/bench_options.h"
 #include "bench/loadgen/echo_server.h"
 #include "server/large_message_allocator.h"
+#include "server/malloc_arenas.h"
 #include "bench/loadgen/machine_info.h"
 #include "bench/loadgen/results.h"
 #include "bench/loadgen/sweep.h"
@@ -52,6 +53,7 @@ int main(int argc, char** argv) {
   // each does with a message, not of how glibc maps memory for it.
   if (options.echo_server) {
     rectifier::server::TuneAllocatorForLargeMessages();
+    rectifier::server::LimitMallocArenas();
     return ServeEcho(options);
   }
 
