@@ -17,6 +17,7 @@
 #include "kernels/apply.h"
 #include "rectifier/v1/rectifier.pb.h"
 #include "server/apply_handler.h"
+#include "server/apply_request_slices.h"
 #include "server/apply_wire.h"
 #include "tests/fuzz/fuzz_models.h"
 
@@ -51,6 +52,27 @@ std::string Flatten(const grpc::ByteBuffer& buffer) {
   return bytes;
 }
 
+// The slice walker (server/apply_request_slices.h) on the same bytes, cut into three slices: it must decline
+// what protobuf refuses, and whatever it accepts must be protobuf's request with input.data in its segments.
+void CheckSliceWalker(const uint8_t* data, size_t size, const absl::Status& parsed,
+                      const rectifier::v1::ApplyRequest& request) {
+  grpc::Slice slices[] = {grpc::Slice(data, size / 3), grpc::Slice(data + size / 3, size / 3),
+                          grpc::Slice(data + 2 * (size / 3), size - 2 * (size / 3))};
+  rectifier::server::SlicedApplyRequest sliced;
+  if (!rectifier::server::ParseApplyRequestInSlices(grpc::ByteBuffer(slices, 3), &sliced)) return;
+  if (!parsed.ok()) Fail("the slice walker accepted bytes protobuf refuses", request, parsed);
+  std::string joined;
+  for (const rectifier::server::DataSegment& segment : sliced.data) {
+    joined.append(reinterpret_cast<const char*>(sliced.SegmentStart(segment)), segment.bytes);
+  }
+  rectifier::v1::ApplyRequest expected = request;
+  if (expected.has_input()) expected.mutable_input()->clear_data();
+  if (joined != request.input().data() || sliced.data_bytes != joined.size() ||
+      sliced.request.SerializeAsString() != expected.SerializeAsString()) {
+    Fail("the slice walker disagrees with protobuf", request, parsed);
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -58,6 +80,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const grpc::ByteBuffer wire_request(&slice, 1);
   rectifier::v1::ApplyRequest request;
   const absl::Status parsed = rectifier::server::ParseApplyRequest(wire_request, &request);
+  CheckSliceWalker(data, size, parsed, request);
   if (!parsed.ok()) {
     if (parsed.code() != absl::StatusCode::kInvalidArgument) Fail("ParseApplyRequest returned an undocumented code", request, parsed);
     return 0;
