@@ -30,7 +30,7 @@ std::optional<ActivationKind> NamedActivation(const v1::ApplyRequest& request, c
 // One Apply request's messages. The kernel writes the output into `wire`; the computation borrows all
 // three, so whoever holds this must keep it alive until `done`.
 struct ApplyCall {
-  v1::ApplyRequest request;
+  SlicedApplyRequest request;  // input.data in request.request, or still in the receive slices.
   v1::ApplyResponse response;
   ApplyResponseWire wire;
 
@@ -38,7 +38,7 @@ struct ApplyCall {
   grpc::ByteBuffer Encode(const absl::Status& status) {
     if (status.ok()) return std::move(wire).Encode(response);
     v1::ApplyResponse error;
-    error.set_request_id(request.request_id());
+    error.set_request_id(request.request.request_id());
     error.mutable_error()->set_code(static_cast<int>(status.code()));
     error.mutable_error()->set_message(std::string(status.message()));
     return ApplyResponseWire().Encode(error);
@@ -50,7 +50,7 @@ struct ApplyCall {
 template <typename Done>
 void Run(const ActivationServiceOptions& options, grpc::CallbackServerContext* context, ApplyCall& call,
          Done done) {
-  const v1::ApplyRequest& request = call.request;
+  const v1::ApplyRequest& request = call.request.request;
   const RequestProbe probe(options.metrics, Api::kNative);
   auto prepared = options.handler->Prepare(&call.request, &call.response, &call.wire);
   if (!prepared.ok()) {
@@ -94,8 +94,8 @@ class ApplyStreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer
       return;
     }
     auto call = std::make_shared<ApplyCall>();
-    const absl::Status parsed = ParseApplyRequest(request_, &call->request);
-    request_.Clear();  // The parsed request holds its own copy; free the payload now.
+    const absl::Status parsed = ReceiveApplyRequest(request_, options_.in_slices_min_bytes, &call->request);
+    request_.Clear();  // The call holds what it needs of the payload (a copy, or references to its slices).
     ++outstanding_;
     const bool stopping = draining_;
     if (!reads_done_ && outstanding_ < options_.max_stream_outstanding) {
@@ -241,15 +241,17 @@ grpc::ServerUnaryReactor* ActivationService::Apply(grpc::CallbackServerContext* 
                                                    grpc::ByteBuffer* response_bytes) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   auto call = std::make_shared<ApplyCall>();
-  const absl::Status parsed = ParseApplyRequest(*request_bytes, &call->request);
-  // Nothing reads the request's bytes after this: free them now rather than when the call ends, so a large
-  // request does not hold its payload twice while it computes. The handler owns the buffer; it is
-  // const only in the signature.
+  const absl::Status parsed = ReceiveApplyRequest(*request_bytes, options_.in_slices_min_bytes, &call->request);
+  // Nothing reads the request's bytes through the buffer after this: the call holds a copy, or references
+  // to the slices it needs. Dropping the buffer's own references now means a request parsed whole does
+  // not hold its payload twice while it computes. The handler owns the buffer; it is const only in the
+  // signature.
   const_cast<grpc::ByteBuffer*>(request_bytes)->Clear();
   absl::Status admitted = parsed.ok() ? Admit(context) : parsed;
   if (!admitted.ok()) {
     RequestProbe(options_.metrics, Api::kNative)
-        .Answered(parsed.ok() ? NamedActivation(call->request, *options_.models) : std::nullopt, admitted.code());
+        .Answered(parsed.ok() ? NamedActivation(call->request.request, *options_.models) : std::nullopt,
+                  admitted.code());
     reactor->Finish(ToGrpcStatus(admitted));
     return reactor;
   }

@@ -28,6 +28,14 @@ struct ActivationServiceOptions {
   // Requests of one ApplyStream being computed or waiting to be written; reading pauses above it, so a
   // client that does not read its responses cannot make the server buffer without bound.
   int max_stream_outstanding = 64;
+  // Apply and ApplyStream requests of at least this many bytes are computed where gRPC received them when
+  // their activation allows (ApplyHandler::Prepare of a SlicedApplyRequest), saving the copy a parse makes
+  // and sending the response from the same buffers; smaller ones are parsed whole. 64 KiB: the copy it
+  // saves then outweighs the walk of the message and the kernel call per received slice. SIZE_MAX: never.
+  // The kernel writes into the received slices, which are the server's alone on gRPC's TCP transport (the
+  // one Rectifier serves on); an in-process channel would hand over the client's own buffers, so a service
+  // registered on one must set SIZE_MAX.
+  size_t in_slices_min_bytes = 64 * 1024;
 };
 
 // Apply and ApplyStream are raw methods (gRPC byte buffers, see server/apply_wire.h): the same messages

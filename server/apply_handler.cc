@@ -1,5 +1,6 @@
 #include "server/apply_handler.h"
 
+#include "kernels/apply_in_runs.h"
 #include "kernels/status.h"
 #include "kernels/str_cat.h"
 #include "kernels/validation.h"
@@ -20,17 +21,25 @@ absl::StatusOr<std::unique_ptr<ApplyHandler>> ApplyHandler::Create(const ApplyHa
 
 absl::StatusOr<PreparedRequest> ApplyHandler::Prepare(const v1::ApplyRequest& request, v1::ApplyResponse* response,
                                                       ApplyResponseWire* wire) const {
-  return PrepareImpl(request, response, wire, nullptr);
+  return PrepareImpl(request, response, wire, nullptr, nullptr);
 }
 
 absl::StatusOr<PreparedRequest> ApplyHandler::Prepare(v1::ApplyRequest* request, v1::ApplyResponse* response,
                                                       ApplyResponseWire* wire) const {
-  return PrepareImpl(*request, response, wire, request->mutable_input()->mutable_data());
+  return PrepareImpl(*request, response, wire, request->mutable_input()->mutable_data(), nullptr);
+}
+
+absl::StatusOr<PreparedRequest> ApplyHandler::Prepare(SlicedApplyRequest* request, v1::ApplyResponse* response,
+                                                      ApplyResponseWire* wire) const {
+  // Parsed whole (ReceiveApplyRequest keeps no slices then): the data is in the message.
+  if (request->slices.empty()) return Prepare(&request->request, response, wire);
+  return PrepareImpl(request->request, response, wire, request->request.mutable_input()->mutable_data(), request);
 }
 
 absl::StatusOr<PreparedRequest> ApplyHandler::PrepareImpl(const v1::ApplyRequest& request,
                                                           v1::ApplyResponse* response, ApplyResponseWire* wire,
-                                                          std::string* reusable_input) const {
+                                                          std::string* reusable_input,
+                                                          SlicedApplyRequest* sliced) const {
   response->set_request_id(request.request_id());
   PreparedRequest prepared;
   const bool has_activation = request.has_activation();
@@ -51,7 +60,10 @@ absl::StatusOr<PreparedRequest> ApplyHandler::PrepareImpl(const v1::ApplyRequest
     RECTIFIER_ASSIGN_OR_RETURN(prepared.activation, ActivationFromProto(request.activation()));
   }
   if (!request.has_input()) return absl::InvalidArgumentError("input must be set");
-  RECTIFIER_ASSIGN_OR_RETURN(prepared.input, TensorViewFromProto(request.input(), options_.limits, "input"));
+  // Received in slices, the data is not in the message (an empty `data` there).
+  const size_t data_bytes = sliced != nullptr ? sliced->data_bytes : request.input().data().size();
+  RECTIFIER_ASSIGN_OR_RETURN(prepared.input,
+                             TensorViewFromProto(request.input(), data_bytes, options_.limits, "input"));
   absl::Status fits = ValidateForInput(prepared.activation, prepared.input.dtype, prepared.input.shape, "input",
                                        has_model ? "" : "activation.");
   if (!fits.ok()) {
@@ -62,13 +74,29 @@ absl::StatusOr<PreparedRequest> ApplyHandler::PrepareImpl(const v1::ApplyRequest
   RECTIFIER_ASSIGN_OR_RETURN(const int64_t out_elements, NumElements(out_shape, "output.shape"));
   RECTIFIER_RETURN_IF_ERROR(CheckOutputElements(out_elements, options_.limits));
   const DataType out_dtype = OutputDataType(prepared.activation, prepared.input.dtype);
-  prepared.input_bytes = request.input().data().size();
+  prepared.input_bytes = data_bytes;
   prepared.output_bytes = static_cast<size_t>(out_elements) * ElementSizeBytes(out_dtype);
+  prepared.piecewise_linear = IsPiecewiseLinear(prepared.activation);
+  const bool output_may_overwrite_input = out_dtype == prepared.input.dtype &&
+                                          prepared.output_bytes == prepared.input_bytes &&
+                                          !(has_model && IsReluFamily(KindOf(prepared.activation)));
+  if (sliced != nullptr && sliced->data_bytes > 0) {
+    if (wire != nullptr && output_may_overwrite_input && AppliesInRuns(prepared.activation, prepared.input.dtype)) {
+      prepared.output = DescribeOutputTensor(out_dtype, out_shape, response->mutable_output());
+      prepared.in_place_runs.reserve(sliced->data.size());
+      for (const DataSegment& segment : sliced->data) {
+        prepared.in_place_runs.push_back({sliced->SegmentStart(segment), segment.bytes});
+      }
+      wire->AdoptReceivedData(std::move(sliced->slices), std::move(sliced->data));
+      return prepared;
+    }
+    // The kernel needs the input in one piece: the copy a whole parse would have made.
+    CopyDataIntoRequest(sliced);
+  }
+  prepared.input.data = request.input().data().data();
   if (wire != nullptr) {
     prepared.output = DescribeOutputTensor(out_dtype, out_shape, response->mutable_output());
-    const bool in_place = reusable_input != nullptr && out_dtype == prepared.input.dtype &&
-                          prepared.output_bytes == prepared.input_bytes &&
-                          !(has_model && IsReluFamily(KindOf(prepared.activation)));
+    const bool in_place = reusable_input != nullptr && output_may_overwrite_input;
     if (in_place) {
       // The bytes move with their buffer (or, for a short string, are copied with it): the view follows.
       prepared.output.data = wire->AdoptAsOutput(std::move(*reusable_input));
@@ -80,7 +108,6 @@ absl::StatusOr<PreparedRequest> ApplyHandler::PrepareImpl(const v1::ApplyRequest
     prepared.output = PrepareOutputTensor(out_dtype, out_shape, static_cast<size_t>(out_elements),
                                           response->mutable_output());
   }
-  prepared.piecewise_linear = IsPiecewiseLinear(prepared.activation);
   return prepared;
 }
 

@@ -11,6 +11,7 @@
 #include "kernels/activation.h"
 #include "kernels/tensor.h"
 #include "rectifier/v1/rectifier.pb.h"
+#include "server/apply_request_slices.h"
 #include "server/apply_wire.h"
 #include "server/model_repository.h"
 #include "server/prepared_request.h"
@@ -44,9 +45,19 @@ class ApplyHandler {
   absl::StatusOr<PreparedRequest> Prepare(v1::ApplyRequest* request, v1::ApplyResponse* response,
                                           ApplyResponseWire* wire) const;
 
+  // As above for a request whose input.data is still in its receive slices (ParseApplyRequestInSlices).
+  // When AppliesInRuns (kernels/apply_in_runs.h) and the output has the input's type and size, and the
+  // request does not name a ReLU-family model (whose input the dead-unit tracker reads afterwards), the
+  // kernel computes in place there (PreparedRequest::in_place_runs) and `wire` takes the slices: the
+  // response is sent from them. Otherwise the data is copied out into request->request first, as a whole
+  // parse would have, and the slices released.
+  absl::StatusOr<PreparedRequest> Prepare(SlicedApplyRequest* request, v1::ApplyResponse* response,
+                                          ApplyResponseWire* wire) const;
+
  private:
   absl::StatusOr<PreparedRequest> PrepareImpl(const v1::ApplyRequest& request, v1::ApplyResponse* response,
-                                              ApplyResponseWire* wire, std::string* reusable_input) const;
+                                              ApplyResponseWire* wire, std::string* reusable_input,
+                                              SlicedApplyRequest* sliced) const;
 
   explicit ApplyHandler(const ApplyHandlerOptions& options) : options_(options) {}
   const ApplyHandlerOptions options_;

@@ -178,4 +178,16 @@ bool ParseApplyRequestInSlices(const grpc::ByteBuffer& bytes, SlicedApplyRequest
   return true;
 }
 
+void CopyDataIntoRequest(SlicedApplyRequest* request) {
+  std::string* data = request->request.mutable_input()->mutable_data();
+  data->clear();
+  data->reserve(request->data_bytes);
+  for (const DataSegment& segment : request->data) {
+    data->append(reinterpret_cast<const char*>(request->SegmentStart(segment)), segment.bytes);
+  }
+  request->slices.clear();
+  request->data.clear();
+  request->data_bytes = 0;
+}
+
 }  // namespace rectifier::server

@@ -44,4 +44,8 @@ struct SlicedApplyRequest {
 // walker does not handle; see above. Reads `bytes` only; `out` then shares their slices.
 bool ParseApplyRequestInSlices(const grpc::ByteBuffer& bytes, SlicedApplyRequest* out);
 
+// Copies input.data out of the slices into request->request (the one copy protobuf's parse makes) and
+// releases the slices: `request` is then what ParseApplyRequest would have given, with no data segments.
+void CopyDataIntoRequest(SlicedApplyRequest* request);
+
 }  // namespace rectifier::server

@@ -1,5 +1,6 @@
 #include "server/apply_wire.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 
@@ -41,6 +42,13 @@ absl::Status ParseApplyRequest(const grpc::ByteBuffer& bytes, v1::ApplyRequest* 
   return absl::OkStatus();
 }
 
+absl::Status ReceiveApplyRequest(const grpc::ByteBuffer& bytes, size_t in_slices_min_bytes,
+                                 SlicedApplyRequest* request) {
+  if (bytes.Length() >= in_slices_min_bytes && ParseApplyRequestInSlices(bytes, request)) return absl::OkStatus();
+  *request = SlicedApplyRequest();  // The walker may have filled part of it before it declined.
+  return ParseApplyRequest(bytes, &request->request);
+}
+
 void* ApplyResponseWire::AllocateOutput(size_t bytes) {
   // Over-allocate, then keep an aligned sub-slice that shares (and now owns) the allocation's reference.
   // The C API, because grpc::Slice::sub() copies ranges of up to 23 bytes into an unaligned inline slice.
@@ -60,6 +68,12 @@ void* ApplyResponseWire::AdoptAsOutput(std::string&& bytes) {
   return owned->data();
 }
 
+void ApplyResponseWire::AdoptReceivedData(std::vector<grpc::Slice> slices, std::vector<DataSegment> data) {
+  received_slices_ = std::move(slices);
+  received_data_ = std::move(data);
+  has_output_ = true;
+}
+
 grpc::ByteBuffer ApplyResponseWire::Encode(const v1::ApplyResponse& response) && {
   if (!has_output_) {
     std::string bytes = response.SerializeAsString();
@@ -71,15 +85,29 @@ grpc::ByteBuffer ApplyResponseWire::Encode(const v1::ApplyResponse& response) &&
   head.clear_output();
   std::string prefix = head.SerializeAsString();
   const std::string tensor_head = response.output().SerializeAsString();
-  const uint64_t data_bytes = output_.size();
+  std::vector<grpc::Slice> slices;
+  slices.reserve(1 + std::max<size_t>(1, received_data_.size()));
+  slices.emplace_back();  // The prefix, below.
+  uint64_t data_bytes = 0;
+  if (received_data_.empty()) {
+    data_bytes = output_.size();
+    if (data_bytes > 0) slices.push_back(std::move(output_));
+  } else {
+    for (const DataSegment& segment : received_data_) {
+      slices.push_back(received_slices_[segment.slice].sub(segment.offset, segment.offset + segment.bytes));
+      data_bytes += segment.bytes;
+    }
+    received_slices_.clear();
+    received_data_.clear();
+  }
   std::string data_key;  // proto3 leaves out an empty bytes field, and so do we.
   if (data_bytes > 0) AppendLengthDelimitedKey(kTensorDataField, data_bytes, &data_key);
   AppendLengthDelimitedKey(kApplyResponseOutputField, tensor_head.size() + data_key.size() + data_bytes, &prefix);
   prefix += tensor_head;
   prefix += data_key;
-  grpc::Slice slices[] = {grpc::Slice(std::move(prefix)), std::move(output_)};
+  slices[0] = grpc::Slice(std::move(prefix));
   has_output_ = false;
-  return grpc::ByteBuffer(slices, data_bytes > 0 ? 2 : 1);
+  return grpc::ByteBuffer(slices.data(), slices.size());
 }
 
 }  // namespace rectifier::server

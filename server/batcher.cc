@@ -110,7 +110,8 @@ Batcher::~Batcher() {
 }
 
 bool Batcher::Accepts(const PreparedRequest& request) const {
-  return ElementsOf(request) <= options_.max_batch_elements;
+  // A batch copies its requests' inputs into one buffer: a request held in runs has no contiguous input.
+  return request.in_place_runs.empty() && ElementsOf(request) <= options_.max_batch_elements;
 }
 
 int64_t Batcher::queue_depth() const {

@@ -81,7 +81,8 @@ class Batcher {
   Batcher(const Batcher&) = delete;
   Batcher& operator=(const Batcher&) = delete;
 
-  // Whether `request` is small enough to be batched (at most max_batch_elements input elements).
+  // Whether `request` can be batched: small enough (at most max_batch_elements input elements) and
+  // contiguous (not held in PreparedRequest::in_place_runs).
   bool Accepts(const PreparedRequest& request) const;
 
   // Queues `request`; `done` is called exactly once, on a batch thread, or on the calling thread before

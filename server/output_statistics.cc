@@ -94,6 +94,36 @@ std::optional<double> ZeroRatio(const TensorView& tensor, int64_t elements) {
   });
 }
 
+std::optional<double> ZeroRatio(DataType dtype, std::span<const ByteRun> runs, int64_t elements) {
+  if (elements <= 0) return std::nullopt;
+  const size_t element_bytes = ElementSizeBytes(dtype);
+  alignas(kMaxElementBytes) uint8_t block[kZeroRatioSampleBlockElements * kMaxElementBytes];
+  ByteRunsCursor cursor(runs);
+  const TensorView typed{dtype, {}, block};
+  return VisitTyped(typed, [&](const auto* data) -> std::optional<double> {
+    // Counts the zeros of elements [start, start + count), count <= kZeroRatioSampleBlockElements.
+    int64_t zeros = 0;
+    auto count_block = [&](int64_t start, int64_t count) {
+      if (!cursor.Copy(static_cast<size_t>(start) * element_bytes, static_cast<size_t>(count) * element_bytes, block)) {
+        return false;
+      }
+      zeros += CountZeros(data, count);
+      return true;
+    };
+    if (elements <= kZeroRatioExactMaxElements) {
+      for (int64_t start = 0; start < elements; start += kZeroRatioSampleBlockElements) {
+        if (!count_block(start, std::min(kZeroRatioSampleBlockElements, elements - start))) return std::nullopt;
+      }
+      return static_cast<double>(zeros) / static_cast<double>(elements);
+    }
+    const int64_t span = elements - kZeroRatioSampleBlockElements;
+    for (int64_t b = 0; b < kZeroRatioSampleBlocks; ++b) {
+      if (!count_block(b * span / (kZeroRatioSampleBlocks - 1), kZeroRatioSampleBlockElements)) return std::nullopt;
+    }
+    return static_cast<double>(zeros) / static_cast<double>(kZeroRatioSampleElements);
+  });
+}
+
 ChannelActivity ComputeChannelActivity(const TensorView& tensor, int64_t elements, int64_t max_channels) {
   ChannelActivity activity;
   const int64_t channels = tensor.shape.size() < 2 ? 1 : tensor.shape[1];

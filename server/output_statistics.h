@@ -16,6 +16,10 @@
 #include <optional>
 #include <vector>
 
+#include <span>
+
+#include "kernels/byte_runs.h"
+#include "kernels/data_type.h"
 #include "kernels/tensor.h"
 
 namespace rectifier::server {
@@ -28,6 +32,11 @@ inline constexpr int64_t kZeroRatioSampleElements = kZeroRatioSampleBlocks * kZe
 // The share of elements of `tensor` equal to zero (-0.0 counts; NaN does not), exact or sampled (see
 // above); nullopt for an empty tensor. `elements` is prod(tensor.shape).
 std::optional<double> ZeroRatio(const TensorView& tensor, int64_t elements);
+
+// As above for a tensor of `dtype` held in runs (kernels/byte_runs.h: a request computed where gRPC received
+// it); counts or samples the same elements. Copies each block of elements out first (at most 2 KiB at a
+// time, so the total is at most the contiguous count's bytes), as the runs' elements may be misaligned.
+std::optional<double> ZeroRatio(DataType dtype, std::span<const ByteRun> runs, int64_t elements);
 
 // Which channels (dim 1; a tensor of rank < 2 has one channel) held at least one element > 0.
 struct ChannelActivity {

@@ -192,6 +192,13 @@ absl::Status CheckOutputElements(int64_t elements, const TensorLimits& limits) {
 
 absl::StatusOr<TensorView> TensorViewFromProto(const v1::Tensor& proto, const TensorLimits& limits,
                                                std::string_view field) {
+  RECTIFIER_ASSIGN_OR_RETURN(TensorView view, TensorViewFromProto(proto, proto.data().size(), limits, field));
+  view.data = proto.data().data();
+  return view;
+}
+
+absl::StatusOr<TensorView> TensorViewFromProto(const v1::Tensor& proto, size_t data_bytes, const TensorLimits& limits,
+                                               std::string_view field) {
   std::optional<DataType> dtype = DataTypeFromProto(proto.dtype());
   if (!dtype) {
     return absl::InvalidArgumentError(
@@ -201,12 +208,12 @@ absl::StatusOr<TensorView> TensorViewFromProto(const v1::Tensor& proto, const Te
   std::span<const int64_t> shape(proto.shape().data(), static_cast<size_t>(proto.shape_size()));
   RECTIFIER_ASSIGN_OR_RETURN(const int64_t elements, LimitedElements(shape, limits, field));
   const uint64_t want_bytes = static_cast<uint64_t>(elements) * ElementSizeBytes(*dtype);
-  if (proto.data().size() != want_bytes) {
-    return absl::InvalidArgumentError(StrCat(field, ".data has ", proto.data().size(), " bytes; shape [",
+  if (data_bytes != want_bytes) {
+    return absl::InvalidArgumentError(StrCat(field, ".data has ", data_bytes, " bytes; shape [",
                                              StrJoin(shape, ", "), "] of ", DataTypeName(*dtype), " needs ",
                                              want_bytes));
   }
-  return TensorView{*dtype, shape, proto.data().data()};
+  return TensorView{*dtype, shape, nullptr};
 }
 
 MutableTensorView PrepareOutputTensor(DataType dtype, std::span<const int64_t> shape, size_t elements,

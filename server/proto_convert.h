@@ -43,6 +43,11 @@ absl::Status CheckOutputElements(int64_t elements, const TensorLimits& limits);
 absl::StatusOr<TensorView> TensorViewFromProto(const v1::Tensor& proto, const TensorLimits& limits,
                                                std::string_view field);
 
+// As above for a tensor whose data, `data_bytes` bytes, is not in `proto` but elsewhere (received in runs:
+// server/apply_request_slices.h): the same checks and messages. The view's data is null.
+absl::StatusOr<TensorView> TensorViewFromProto(const v1::Tensor& proto, size_t data_bytes, const TensorLimits& limits,
+                                               std::string_view field);
+
 // Shapes `proto` as a tensor of `dtype` and `shape`, sizes its data (uninitialised content) and returns a
 // view to write the result into. The view borrows `proto`.
 MutableTensorView PrepareOutputTensor(DataType dtype, std::span<const int64_t> shape, size_t elements,

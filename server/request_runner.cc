@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "kernels/apply.h"
+#include "kernels/apply_in_runs.h"
 #include "kernels/str_cat.h"
 #include "server/batcher.h"
 
@@ -17,7 +18,9 @@ using SteadyClock = std::chrono::steady_clock;
 // Computes `request`, recording the kernel's duration in `report`.
 absl::Status Compute(const PreparedRequest& request, RunReport& report) {
   const SteadyClock::time_point start = SteadyClock::now();
-  absl::Status status = Apply(request.activation, request.input, request.output);
+  absl::Status status = request.in_place_runs.empty()
+                            ? Apply(request.activation, request.input, request.output)
+                            : ApplyInRuns(request.activation, request.input.dtype, request.in_place_runs);
   report.computed = SteadyClock::now() - start;
   return status;
 }

@@ -271,13 +271,17 @@ void ServerMetrics::RequestRan(Api api, const absl::Status& status, const RunRep
   const int64_t output_elements =
       static_cast<int64_t>(request->output_bytes / ElementSizeBytes(request->output.dtype));
   const TensorView output{request->output.dtype, request->output.shape, request->output.data};
-  if (std::optional<double> ratio = ZeroRatio(output, output_elements)) {
+  const std::optional<double> ratio = request->in_place_runs.empty()
+                                          ? ZeroRatio(output, output_elements)
+                                          : ZeroRatio(output.dtype, request->in_place_runs, output_elements);
+  if (ratio) {
     Cached(
         zero_ratio_cache_[static_cast<int>(kind)], zero_ratio_,
         [&] { return prometheus::Labels{{"activation", ActivationLabel(kind)}}; }, ZeroRatioBuckets())
         .Observe(*ratio);
   }
-  if (!request->model.empty()) {
+  // Never a request computed in runs: its input is overwritten (ApplyHandler keeps ReLU-family models out).
+  if (!request->model.empty() && request->input.data != nullptr) {
     auto tracker = trackers_.find(request->model);
     if (tracker != trackers_.end()) {
       tracker->second->Record(

@@ -4,7 +4,9 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
+#include <random>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -23,6 +25,43 @@ template <typename T>
 std::optional<double> Ratio(DataType dtype, const std::vector<T>& data) {
   const std::vector<int64_t> shape = {static_cast<int64_t>(data.size())};
   return ZeroRatio(TensorView{dtype, shape, data.data()}, static_cast<int64_t>(data.size()));
+}
+
+// The runs overload must count (or sample) exactly the elements the contiguous one does, wherever the runs
+// cut the tensor.
+TEST(ZeroRatioTest, RunsGiveTheContiguousResult) {
+  std::mt19937 rng(3);
+  for (DataType dtype : {DataType::kFloat32, DataType::kInt64, DataType::kFloat16, DataType::kUInt8}) {
+    for (int64_t elements : {int64_t{1}, int64_t{300}, kZeroRatioExactMaxElements, int64_t{100003}}) {
+      const size_t element_bytes = ElementSizeBytes(dtype);
+      std::vector<uint8_t> bytes(static_cast<size_t>(elements) * element_bytes);
+      // Zero elements (about 40%) among nonzero ones.
+      for (int64_t i = 0; i < elements; ++i) {
+        const uint8_t fill = rng() % 5 < 2 ? 0 : static_cast<uint8_t>(1 + rng() % 100);
+        std::memset(bytes.data() + i * element_bytes, 0, element_bytes);
+        bytes[i * element_bytes] = fill;
+      }
+      // Runs of 1 to 999 bytes, each copied to its own place one byte off alignment.
+      std::vector<std::vector<uint8_t>> storage;
+      std::vector<ByteRun> runs;
+      for (size_t offset = 0; offset < bytes.size();) {
+        const size_t size = std::min<size_t>(bytes.size() - offset, 1 + rng() % 999);
+        storage.emplace_back(size + 1);
+        std::memcpy(storage.back().data() + 1, bytes.data() + offset, size);
+        runs.push_back({storage.back().data() + 1, size});
+        offset += size;
+      }
+      const std::vector<int64_t> shape = {elements};
+      const std::optional<double> want = ZeroRatio(TensorView{dtype, shape, bytes.data()}, elements);
+      ASSERT_TRUE(want.has_value());
+      if (elements > 100) EXPECT_GT(*want, 0.0);
+      EXPECT_EQ(ZeroRatio(dtype, runs, elements), want) << DataTypeName(dtype) << " " << elements;
+    }
+  }
+  EXPECT_EQ(ZeroRatio(DataType::kFloat32, {}, 0), std::nullopt);
+  uint8_t short_run[4] = {};
+  const ByteRun too_short[] = {{short_run, 4}};
+  EXPECT_EQ(ZeroRatio(DataType::kFloat32, too_short, 2), std::nullopt);  // Fewer bytes than elements.
 }
 
 TEST(ZeroRatioTest, CountsSignedZerosButNotNan) {
