@@ -233,4 +233,10 @@ absl::Status Apply(const Activation& activation, const TensorView& input, const 
   return ApplyElementwise(std::visit(Lowering{}, activation), input, output, n, options);
 }
 
+int KernelThreadsWanted(const Activation& activation, DataType dtype, size_t elements, const ApplyOptions& options) {
+  const ElementwiseOp op = std::visit(Lowering{}, activation);
+  return WantedThreads(elements, MinElementsPerThread(IsPiecewiseLinear(op.fn), dtype, OutputDataType(activation, dtype)),
+                       options);
+}
+
 }  // namespace rectifier

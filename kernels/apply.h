@@ -30,4 +30,10 @@ struct ApplyOptions {
 absl::Status Apply(const Activation& activation, const TensorView& input, const MutableTensorView& output,
                    const ApplyOptions& options = {});
 
+// The threads Apply() asks the CoreBudget for when it computes an element-wise `activation` of `elements`
+// elements of `dtype` (the budget then grants what is free), for callers that split one tensor between
+// threads themselves (ApplyInRuns) and must decide as Apply() would.
+int KernelThreadsWanted(const Activation& activation, DataType dtype, size_t elements,
+                        const ApplyOptions& options = {});
+
 }  // namespace rectifier

@@ -1,6 +1,6 @@
 // ApplyInRuns and ByteRuns (kernels/apply_in_runs.h, kernels/byte_runs.h) against Apply() on the same bytes
 // held contiguously: every activation it takes, every data type, runs of every size from one byte up at
-// every alignment, so that elements straddle two and more runs. Bit for bit: Apply() picks its kernel by
+// every alignment, so that elements straddle two and more runs, on one thread and on several. Bit for bit: Apply() picks its kernel by
 // function and data type only (kernels/backend_choice.cc), so a split must not change one bit.
 #include <cstdint>
 #include <cstring>
@@ -106,9 +106,12 @@ TEST(ApplyInRunsTest, LargeRunsOnSeveralThreads) {
   std::mt19937 rng(11);
   const std::vector<uint8_t> input = RandomBytes(size_t{1} << 22, rng);  // 4 MiB of float32.
   const std::vector<uint8_t> want = ContiguousResult(act::Silu{}, DataType::kFloat32, input);
-  ScatteredBytes scattered(input, size_t{1} << 20, 0, rng);
-  ASSERT_TRUE(ApplyInRuns(act::Silu{}, DataType::kFloat32, scattered.runs(), {.max_threads = 2}).ok());
-  EXPECT_EQ(scattered.Gathered(), want);
+  // Runs of up to 1 MiB, and of up to 37 bytes: the threads' shares end inside runs and inside elements.
+  for (size_t max_run_bytes : {size_t{1} << 20, size_t{37}}) {
+    ScatteredBytes scattered(input, max_run_bytes, 0, rng);
+    ASSERT_TRUE(ApplyInRuns(act::Silu{}, DataType::kFloat32, scattered.runs(), {.max_threads = 2}).ok());
+    EXPECT_EQ(scattered.Gathered(), want) << "runs of up to " << max_run_bytes << " bytes";
+  }
 }
 
 TEST(ApplyInRunsTest, RefusesWhatItCannotCompute) {
