@@ -94,7 +94,7 @@ class ApplyStreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer
       return;
     }
     auto call = std::make_shared<ApplyCall>();
-    const absl::Status parsed = ReceiveApplyRequest(request_, options_.in_slices_min_bytes, &call->request);
+    const absl::Status parsed = ReceiveApplyRequest(request_, options_.zero_copy_min_bytes, &call->request);
     request_.Clear();  // The call holds what it needs of the payload (a copy, or references to its slices).
     ++outstanding_;
     const bool stopping = draining_;
@@ -241,7 +241,7 @@ grpc::ServerUnaryReactor* ActivationService::Apply(grpc::CallbackServerContext* 
                                                    grpc::ByteBuffer* response_bytes) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   auto call = std::make_shared<ApplyCall>();
-  const absl::Status parsed = ReceiveApplyRequest(*request_bytes, options_.in_slices_min_bytes, &call->request);
+  const absl::Status parsed = ReceiveApplyRequest(*request_bytes, options_.zero_copy_min_bytes, &call->request);
   // Nothing reads the request's bytes through the buffer after this: the call holds a copy, or references
   // to the slices it needs. Dropping the buffer's own references now means a request parsed whole does
   // not hold its payload twice while it computes. The handler owns the buffer; it is const only in the

@@ -35,7 +35,7 @@ struct ActivationServiceOptions {
   // The kernel writes into the received slices, which are the server's alone on gRPC's TCP transport (the
   // one Rectifier serves on); an in-process channel would hand over the client's own buffers, so a service
   // registered on one must set SIZE_MAX.
-  size_t in_slices_min_bytes = 64 * 1024;
+  size_t zero_copy_min_bytes = 64 * 1024;
 };
 
 // Apply and ApplyStream are raw methods (gRPC byte buffers, see server/apply_wire.h): the same messages

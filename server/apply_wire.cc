@@ -42,9 +42,9 @@ absl::Status ParseApplyRequest(const grpc::ByteBuffer& bytes, v1::ApplyRequest* 
   return absl::OkStatus();
 }
 
-absl::Status ReceiveApplyRequest(const grpc::ByteBuffer& bytes, size_t in_slices_min_bytes,
+absl::Status ReceiveApplyRequest(const grpc::ByteBuffer& bytes, size_t zero_copy_min_bytes,
                                  SlicedApplyRequest* request) {
-  if (bytes.Length() >= in_slices_min_bytes && ParseApplyRequestInSlices(bytes, request)) return absl::OkStatus();
+  if (bytes.Length() >= zero_copy_min_bytes && ParseApplyRequestInSlices(bytes, request)) return absl::OkStatus();
   *request = SlicedApplyRequest();  // The walker may have filled part of it before it declined.
   return ParseApplyRequest(bytes, &request->request);
 }

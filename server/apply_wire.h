@@ -32,9 +32,9 @@ namespace rectifier::server {
 absl::Status ParseApplyRequest(const grpc::ByteBuffer& bytes, v1::ApplyRequest* request);
 
 // Parses `bytes` into `request`, leaving input.data in the receive slices (ParseApplyRequestInSlices) when
-// the message has at least `in_slices_min_bytes` bytes and the walker takes it, and whole
+// the message has at least `zero_copy_min_bytes` bytes and the walker takes it, and whole
 // (ParseApplyRequest, no slices kept) otherwise. INVALID_ARGUMENT as ParseApplyRequest.
-absl::Status ReceiveApplyRequest(const grpc::ByteBuffer& bytes, size_t in_slices_min_bytes,
+absl::Status ReceiveApplyRequest(const grpc::ByteBuffer& bytes, size_t zero_copy_min_bytes,
                                  SlicedApplyRequest* request);
 
 class ApplyResponseWire {

@@ -65,6 +65,7 @@ int Run(int argc, char** argv) {
       .limits = {.max_elements = options->max_tensor_elements, .max_rank = options->max_rank},
       .max_concurrent_streams = options->max_concurrent_streams,
       .threads = options->threads,
+      .zero_copy_min_bytes = static_cast<size_t>(options->zero_copy_min_bytes),
       .batching = options->batching ? std::optional<BatcherOptions>(BatcherOptions{
                                           .max_batch_requests = options->max_batch_requests,
                                           .max_batch_elements = options->max_batch_elements,

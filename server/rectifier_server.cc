@@ -114,7 +114,7 @@ absl::StatusOr<std::unique_ptr<RectifierServer>> RectifierServer::Start(const Re
                                                         .gate = &server->gate_,
                                                         .authenticator = server->authenticator_.get(),
                                                         .metrics = server->metrics_.get(),
-                                                        .in_slices_min_bytes = options.in_slices_min_bytes}));
+                                                        .zero_copy_min_bytes = options.zero_copy_min_bytes}));
   RECTIFIER_ASSIGN_OR_RETURN(server->oip_service_,
                              OipService::Create({.runner = server->runner_.get(),
                                                  .models = options.models,

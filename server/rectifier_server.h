@@ -56,7 +56,7 @@ struct RectifierServerOptions {
   // See RequestRunnerOptions.
   size_t inline_compute_max_bytes = 128 * 1024;
   // See ActivationServiceOptions.
-  size_t in_slices_min_bytes = 64 * 1024;
+  size_t zero_copy_min_bytes = 64 * 1024;
   // Set: dynamic batching with these options (server/batcher.h); unset: no batching.
   std::optional<BatcherOptions> batching;
   // Borrowed; must outlive the server. Required.

@@ -111,6 +111,14 @@ const std::vector<FlagSpec>& Flags() {
          RECTIFIER_ASSIGN_OR_RETURN(options.max_message_bytes, ParseByteSize(value));
          return absl::OkStatus();
        }},
+      {"zero-copy-min-bytes", "SIZE",
+       "rectifier.v1 requests this large or larger are computed in the buffers they arrived in, without a "
+       "parse copy, when their activation is element-wise; above --max-message-bytes: never",
+       [] { return FormatByteSize(kDefaultZeroCopyMinBytes); },
+       [](std::string_view value, ServerOptions& options) -> absl::Status {
+         RECTIFIER_ASSIGN_OR_RETURN(options.zero_copy_min_bytes, ParseByteSize(value));
+         return absl::OkStatus();
+       }},
       {"max-tensor-elements", "COUNT", "Largest input or output tensor, in elements, e.g. 256Mi",
        [] { return FormatCount(kDefaultMaxTensorElements); },
        [](std::string_view value, ServerOptions& options) -> absl::Status {

@@ -57,6 +57,9 @@ inline constexpr int kDefaultMaxRank = 16;
 // once; further calls wait in the client until one ends. 100 is the minimum RFC 9113 recommends and what
 // most servers advertise; it bounds what one connection can hold of the server's memory and executor.
 inline constexpr int kDefaultMaxConcurrentStreams = 100;
+// Requests this large or larger are computed in the buffers gRPC received them in (no parse copy) when their
+// activation allows: see ActivationServiceOptions::zero_copy_min_bytes.
+inline constexpr uint64_t kDefaultZeroCopyMinBytes = 64 * 1024;
 inline constexpr std::chrono::microseconds kDefaultShutdownGrace = std::chrono::seconds(10);
 // Dead-unit monitoring looks at each ReLU-family model's last 1000 requests.
 inline constexpr int64_t kDefaultDeadUnitWindowRequests = 1000;
@@ -85,6 +88,9 @@ struct ServerOptions {
   std::string health_address;
   // Largest request or response message, in bytes; 1 .. kMaxMessageBytesLimit. --max-message-bytes.
   uint64_t max_message_bytes = kDefaultMaxMessageBytes;
+  // rectifier.v1 requests of at least this many bytes are computed where they were received when their
+  // activation allows; above max_message_bytes: never. --zero-copy-min-bytes.
+  uint64_t zero_copy_min_bytes = kDefaultZeroCopyMinBytes;
   // Largest tensor, in elements, of a request's input or of the output it would produce; positive.
   // --max-tensor-elements (a count, e.g. "256Mi").
   int64_t max_tensor_elements = kDefaultMaxTensorElements;

@@ -53,7 +53,7 @@ class ApplyInSlicesTest : public ::testing::Test {
     Outcome outcome;
     const grpc::ByteBuffer bytes = Sliced(request.SerializeAsString(), max_slice_bytes, seed);
     SlicedApplyRequest received;
-    outcome.status = ReceiveApplyRequest(bytes, /*in_slices_min_bytes=*/0, &received);
+    outcome.status = ReceiveApplyRequest(bytes, /*zero_copy_min_bytes=*/0, &received);
     if (!outcome.status.ok()) return outcome;
     EXPECT_TRUE(received.request.input().data().empty());  // Still in the slices.
     v1::ApplyResponse response;

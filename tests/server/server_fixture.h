@@ -114,7 +114,7 @@ inline std::unique_ptr<ModelRepository> BuiltInModels() {
 }
 
 // Options for a plaintext server on a free loopback port with two executor threads. With
-// RECTIFIER_TEST_IN_SLICES_MIN_BYTES set (tests/server/CMakeLists.txt runs the round-trip, stream and
+// RECTIFIER_TEST_ZERO_COPY_MIN_BYTES set (tests/server/CMakeLists.txt runs the round-trip, stream and
 // metrics suites a second time with 0), requests of at least that many bytes, instead of the production
 // default, are computed where they were received.
 inline RectifierServerOptions LoopbackOptions(const ModelRepository* models) {
@@ -122,8 +122,8 @@ inline RectifierServerOptions LoopbackOptions(const ModelRepository* models) {
   options.address = "127.0.0.1:0";
   options.threads = 2;
   options.models = models;
-  if (const char* min_bytes = std::getenv("RECTIFIER_TEST_IN_SLICES_MIN_BYTES")) {
-    options.in_slices_min_bytes = std::strtoull(min_bytes, nullptr, 10);
+  if (const char* min_bytes = std::getenv("RECTIFIER_TEST_ZERO_COPY_MIN_BYTES")) {
+    options.zero_copy_min_bytes = std::strtoull(min_bytes, nullptr, 10);
   }
   return options;
 }

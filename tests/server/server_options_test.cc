@@ -97,6 +97,7 @@ TEST_F(ServerOptionsTest, EveryFlag) {
       "127.0.0.1:6001",
       "--health-address=127.0.0.1:6002",
       "--max-message-bytes=8MiB",
+      "--zero-copy-min-bytes=1MiB",
       "--max-tensor-elements",
       "1Mi",
       "--max-rank=4",
@@ -115,6 +116,7 @@ TEST_F(ServerOptionsTest, EveryFlag) {
   EXPECT_EQ(options.metrics_address, "127.0.0.1:6001");
   EXPECT_EQ(options.health_address, "127.0.0.1:6002");
   EXPECT_EQ(options.max_message_bytes, uint64_t{8} << 20);
+  EXPECT_EQ(options.zero_copy_min_bytes, uint64_t{1} << 20);
   EXPECT_EQ(options.max_tensor_elements, 1 << 20);
   EXPECT_EQ(options.max_rank, 4);
   EXPECT_EQ(options.threads, 3);
@@ -278,6 +280,8 @@ TEST_F(ServerOptionsTest, PrecedenceFlagOverEnvOverFileOverDefault) {
        [](const ServerOptions& o) { return std::to_string(o.dead_unit_window_requests); }, "10", "20", "30", "1000"},
       {"max-message-bytes", "1MiB", "2MiB", "3MiB",
        [](const ServerOptions& o) { return FormatByteSize(o.max_message_bytes); }, "1MiB", "2MiB", "3MiB", "64MiB"},
+      {"zero-copy-min-bytes", "1KiB", "2KiB", "3KiB",
+       [](const ServerOptions& o) { return FormatByteSize(o.zero_copy_min_bytes); }, "1KiB", "2KiB", "3KiB", "64KiB"},
       {"max-tensor-elements", "10", "20", "30",
        [](const ServerOptions& o) { return std::to_string(o.max_tensor_elements); }, "10", "20", "30", "268435456"},
       {"max-rank", "1", "2", "3", [](const ServerOptions& o) { return std::to_string(o.max_rank); }, "1", "2", "3",
@@ -461,7 +465,7 @@ TEST_F(ServerOptionsTest, HelpListsEveryFlagWithItsEnvironmentVariableAndDefault
 
   const std::string help = ServerOptionsHelp("rectifier-server");
   for (std::string_view flag : {"address", "metrics-address", "dead-unit-window-requests", "health-address",
-                                "max-message-bytes",
+                                "max-message-bytes", "zero-copy-min-bytes",
                                 "max-tensor-elements", "max-rank", "threads", "shutdown-grace", "models", "tls-cert",
                                 "tls-key", "tls-client-ca", "auth-token-file", "log-format", "log-level", "batching",
                                 "max-batch-requests", "max-batch-elements", "max-queue-delay-us",
