@@ -15,6 +15,10 @@ constexpr uint32_t kWireFixed64 = 1;
 constexpr uint32_t kWireLengthDelimited = 2;
 constexpr uint32_t kWireFixed32 = 5;
 constexpr int kMaxVarintBytes = 10;
+// Tags and lengths are 32-bit varints: protobuf refuses longer encodings of them, even of small values, and
+// lengths of 2^31 or more.
+constexpr int kMaxVarint32Bytes = 5;
+constexpr uint64_t kMaxLength = 0x7FFFFFFF;
 
 // Reads the concatenation of a message's slices front to back.
 class SliceReader {
@@ -30,9 +34,9 @@ class SliceReader {
     return true;
   }
 
-  bool ReadVarint(uint64_t* value) {
+  bool ReadVarint(uint64_t* value, int max_bytes = kMaxVarintBytes) {
     *value = 0;
-    for (int i = 0; i < kMaxVarintBytes; ++i) {
+    for (int i = 0; i < max_bytes; ++i) {
       uint8_t byte;
       if (!ReadByte(&byte)) return false;
       *value |= static_cast<uint64_t>(byte & 0x7F) << (7 * i);
@@ -40,6 +44,9 @@ class SliceReader {
     }
     return false;  // Overlong.
   }
+
+  // A length-delimited field's length, as protobuf reads it.
+  bool ReadLength(uint64_t* length) { return ReadVarint(length, kMaxVarint32Bytes) && *length <= kMaxLength; }
 
   // Appends the next `bytes` bytes to `out`.
   bool CopyTo(uint64_t bytes, std::string* out) {
@@ -94,10 +101,11 @@ void AppendVarint(uint64_t value, std::string* out) {
   out->push_back(static_cast<char>(value));
 }
 
-// Reads a tag; false at a malformed one (field number 0 or above 2^29 - 1, or a group's wire types).
+// Reads a tag; false at a malformed one (over 5 bytes, field number 0 or above 2^29 - 1, or a group's wire
+// types).
 bool ReadTag(SliceReader& reader, uint32_t* field, uint32_t* wire_type) {
   uint64_t tag;
-  if (!reader.ReadVarint(&tag) || tag > UINT32_MAX) return false;
+  if (!reader.ReadVarint(&tag, kMaxVarint32Bytes) || tag > UINT32_MAX) return false;
   *field = static_cast<uint32_t>(tag >> 3);
   *wire_type = static_cast<uint32_t>(tag & 7);
   return *field != 0 &&
@@ -119,7 +127,7 @@ bool CopyField(SliceReader& reader, uint32_t field, uint32_t wire_type, std::str
     case kWireFixed32:
       return reader.CopyTo(4, out);
     case kWireLengthDelimited:
-      if (!reader.ReadVarint(&value)) return false;
+      if (!reader.ReadLength(&value)) return false;
       AppendVarint(value, out);
       return reader.CopyTo(value, out);
     default:
@@ -147,7 +155,7 @@ bool ParseApplyRequestInSlices(const grpc::ByteBuffer& bytes, SlicedApplyRequest
       continue;
     }
     uint64_t input_bytes;
-    if (wire_type != kWireLengthDelimited || !reader.ReadVarint(&input_bytes) ||
+    if (wire_type != kWireLengthDelimited || !reader.ReadLength(&input_bytes) ||
         input_bytes > total - reader.position()) {
       return false;
     }
@@ -161,7 +169,7 @@ bool ParseApplyRequestInSlices(const grpc::ByteBuffer& bytes, SlicedApplyRequest
         continue;
       }
       uint64_t data_bytes;
-      if (tensor_wire_type != kWireLengthDelimited || !reader.ReadVarint(&data_bytes) ||
+      if (tensor_wire_type != kWireLengthDelimited || !reader.ReadLength(&data_bytes) ||
           data_bytes > input_end - std::min(input_end, reader.position())) {
         return false;
       }

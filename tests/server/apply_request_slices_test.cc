@@ -139,6 +139,17 @@ TEST(ApplyRequestSlicesTest, DeclinesWhatProtobufRefusesAndFormsItLeavesToProtob
     SlicedApplyRequest sliced;
     EXPECT_FALSE(ParseApplyRequestInSlices(Cut(bytes, {}), &sliced));
   }
+  // Tags and lengths are 32-bit varints to protobuf: a 6-byte encoding is refused even when its value is small
+  // (found by v1_request_fuzz: the walker re-encoded it in 1 byte, and protobuf then took it).
+  for (const std::string& bytes :
+       {std::string("\x10\x15\x9a\xff\xfb\xff\x82\x00\x00", 9),           // Unknown field, 6-byte tag.
+        std::string("\x88\x80\x80\x80\x80\x00\x01", 7),                     // request_id's tag in 6 bytes.
+        std::string("\x0a\x80\x80\x80\x80\x80\x00", 7),                     // A 6-byte length of 0.
+        std::string("\x22\x80\x80\x80\x80\x80\x00", 7),                     // input's length, the same.
+        std::string("\x22\x08\x1a\x80\x80\x80\x80\x80\x00", 9)}) {       // data's length, the same.
+    EXPECT_FALSE(v1::ApplyRequest().ParseFromString(bytes)) << "protobuf takes these bytes after all";
+    CheckEveryCut(bytes, false, "overlong tag or length");
+  }
   // input or data with a wire type other than length-delimited: left to protobuf.
   for (const std::string& bytes : {std::string("\x20\x01", 2), std::string("\x22\x02\x18\x01", 4)}) {
     SlicedApplyRequest sliced;
