@@ -26,19 +26,19 @@ absl::StatusOr<PreparedRequest> ApplyHandler::Prepare(const v1::ApplyRequest& re
 
 absl::StatusOr<PreparedRequest> ApplyHandler::Prepare(v1::ApplyRequest* request, v1::ApplyResponse* response,
                                                       ApplyResponseWire* wire) const {
-  return PrepareImpl(*request, response, wire, request->mutable_input()->mutable_data(), nullptr);
+  return PrepareImpl(*request, response, wire, request, nullptr);
 }
 
 absl::StatusOr<PreparedRequest> ApplyHandler::Prepare(SlicedApplyRequest* request, v1::ApplyResponse* response,
                                                       ApplyResponseWire* wire) const {
   // Parsed whole (ReceiveApplyRequest keeps no slices then): the data is in the message.
   if (request->slices.empty()) return Prepare(&request->request, response, wire);
-  return PrepareImpl(request->request, response, wire, request->request.mutable_input()->mutable_data(), request);
+  return PrepareImpl(request->request, response, wire, &request->request, request);
 }
 
 absl::StatusOr<PreparedRequest> ApplyHandler::PrepareImpl(const v1::ApplyRequest& request,
                                                           v1::ApplyResponse* response, ApplyResponseWire* wire,
-                                                          std::string* reusable_input,
+                                                          v1::ApplyRequest* reusable,
                                                           SlicedApplyRequest* sliced) const {
   response->set_request_id(request.request_id());
   PreparedRequest prepared;
@@ -60,6 +60,8 @@ absl::StatusOr<PreparedRequest> ApplyHandler::PrepareImpl(const v1::ApplyRequest
     RECTIFIER_ASSIGN_OR_RETURN(prepared.activation, ActivationFromProto(request.activation()));
   }
   if (!request.has_input()) return absl::InvalidArgumentError("input must be set");
+  // Only now: mutable_input() would create the input the check above looks for.
+  std::string* reusable_input = reusable != nullptr ? reusable->mutable_input()->mutable_data() : nullptr;
   // Received in slices, the data is not in the message (an empty `data` there).
   const size_t data_bytes = sliced != nullptr ? sliced->data_bytes : request.input().data().size();
   RECTIFIER_ASSIGN_OR_RETURN(prepared.input,

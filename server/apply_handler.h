@@ -56,7 +56,7 @@ class ApplyHandler {
 
  private:
   absl::StatusOr<PreparedRequest> PrepareImpl(const v1::ApplyRequest& request, v1::ApplyResponse* response,
-                                              ApplyResponseWire* wire, std::string* reusable_input,
+                                              ApplyResponseWire* wire, v1::ApplyRequest* reusable,
                                               SlicedApplyRequest* sliced) const;
 
   explicit ApplyHandler(const ApplyHandlerOptions& options) : options_(options) {}

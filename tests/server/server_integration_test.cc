@@ -400,7 +400,7 @@ std::vector<ErrorCase> ErrorCases() {
          r.clear_input();
          return r;
        },
-       C::INVALID_ARGUMENT, {"input"}},
+       C::INVALID_ARGUMENT, {"input must be set"}},
       {"UnspecifiedDataType",
        [] {
          auto r = ReluRequest();
