@@ -18,7 +18,7 @@ and grpc_python_plugin), checks three things:
    received but not yet handed to the service when it shuts down end CANCELLED: gRPC 1.51 behaviour,
    counted apart; the server's log must show that no accepted call was cancelled.)
 
-Usage: soak.py --server build/release/server/rectifier-server [--seconds N] [--threads N]
+Usage: soak.py --server build/release/server/rectifier-server [--seconds N] [--threads N] [--rss-log FILE]
 Exit status 0 on success, 1 on failure (with the reasons), 77 when a Python dependency is missing.
 """
 import argparse
