@@ -563,6 +563,7 @@ std::string DescribeServerOptions(const ServerOptions& options) {
                 " dead_unit_window_requests=", options.dead_unit_window_requests,
                 " health_address=", or_none(options.health_address),
                 " max_message_bytes=", FormatByteSize(options.max_message_bytes),
+                " zero_copy_min_bytes=", FormatByteSize(options.zero_copy_min_bytes),
                 " max_tensor_elements=", FormatCount(options.max_tensor_elements), " max_rank=", options.max_rank,
                 " threads=", options.threads, " shutdown_grace=", FormatDuration(options.shutdown_grace),
                 " models=", or_none(options.models_file), " tls=", tls, " auth=",

@@ -585,7 +585,7 @@ TEST(DescribeServerOptions, SummarisesWithoutSecrets) {
   const std::string description = DescribeServerOptions(options);
   EXPECT_EQ(description,
             "address=0.0.0.0:50051 metrics_address=0.0.0.0:9464 dead_unit_window_requests=1000 "
-            "health_address=none max_message_bytes=64MiB "
+            "health_address=none max_message_bytes=64MiB zero_copy_min_bytes=64KiB "
             "max_tensor_elements=256Mi max_rank=16 threads=4 shutdown_grace=10s models=none tls=on "
             "auth=2 tokens log_format=text log_level=info config=none batching=off max_batch_requests=64 "
             "max_batch_elements=64Ki max_queue_delay=0s max_queue_requests=4Ki batch_threads=2");
