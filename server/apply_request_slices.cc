@@ -135,6 +135,13 @@ bool CopyField(SliceReader& reader, uint32_t field, uint32_t wire_type, std::str
   }
 }
 
+// Reads the length of a length-delimited field whose tag was just read; false when the field is of another
+// wire type, its length is malformed, or it runs past `end` (a position in the message).
+bool ReadLengthWithin(SliceReader& reader, uint32_t wire_type, size_t end, uint64_t* length) {
+  return wire_type == kWireLengthDelimited && reader.ReadLength(length) &&
+         *length <= end - std::min(end, reader.position());
+}
+
 }  // namespace
 
 bool ParseApplyRequestInSlices(const grpc::ByteBuffer& bytes, SlicedApplyRequest* out) {
@@ -155,10 +162,7 @@ bool ParseApplyRequestInSlices(const grpc::ByteBuffer& bytes, SlicedApplyRequest
       continue;
     }
     uint64_t input_bytes;
-    if (wire_type != kWireLengthDelimited || !reader.ReadLength(&input_bytes) ||
-        input_bytes > total - reader.position()) {
-      return false;
-    }
+    if (!ReadLengthWithin(reader, wire_type, total, &input_bytes)) return false;
     has_input = true;
     const size_t input_end = reader.position() + static_cast<size_t>(input_bytes);
     while (reader.position() < input_end) {
@@ -169,10 +173,7 @@ bool ParseApplyRequestInSlices(const grpc::ByteBuffer& bytes, SlicedApplyRequest
         continue;
       }
       uint64_t data_bytes;
-      if (tensor_wire_type != kWireLengthDelimited || !reader.ReadLength(&data_bytes) ||
-          data_bytes > input_end - std::min(input_end, reader.position())) {
-        return false;
-      }
+      if (!ReadLengthWithin(reader, tensor_wire_type, input_end, &data_bytes)) return false;
       // A later data field replaces an earlier one, as in protobuf's parse.
       if (!reader.Locate(data_bytes, &out->data)) return false;
       out->data_bytes = static_cast<size_t>(data_bytes);
