@@ -58,10 +58,7 @@ absl::Status ApplyInRuns(const Activation& activation, DataType dtype, std::span
   }
   const size_t element_bytes = ElementSizeBytes(dtype);
   const size_t total_bytes = TotalBytes(runs);
-  if (total_bytes % element_bytes != 0) {
-    return absl::InvalidArgumentError(StrCat("the runs hold ", total_bytes, " bytes, not a whole number of ",
-                                             element_bytes, "-byte elements"));
-  }
+  if (total_bytes % element_bytes != 0) return NotWholeElementsError(total_bytes, element_bytes);
   // Threads as Apply() would take them for the whole tensor: the runs (gRPC's 64 KiB receive slices) are each
   // too small to earn a second thread, the tensor is not.
   const size_t elements = total_bytes / element_bytes;

@@ -34,6 +34,12 @@ inline size_t TotalBytes(std::span<const ByteRun> runs) {
   return total;
 }
 
+// INVALID_ARGUMENT for runs of `total_bytes` bytes that are not whole `element_bytes`-byte elements.
+inline absl::Status NotWholeElementsError(size_t total_bytes, size_t element_bytes) {
+  return absl::InvalidArgumentError(
+      StrCat("the runs hold ", total_bytes, " bytes, not a whole number of ", element_bytes, "-byte elements"));
+}
+
 // Calls `visit(uint8_t* data, size_t elements)` -> absl::Status over the concatenation of `runs`, in order,
 // in stretches of whole `element_bytes`-byte elements: the elements lying inside one run in place, and
 // every element that straddles runs on its own, through an aligned scratch copy that is written back after
@@ -77,10 +83,7 @@ absl::Status ForEachElementStretch(std::span<const ByteRun> runs, size_t element
       straddler[straddler_bytes++] = p[k];
     }
   }
-  if (straddler_bytes != 0) {
-    return absl::InvalidArgumentError(StrCat("the runs hold ", TotalBytes(runs), " bytes, not a whole number of ",
-                                             element_bytes, "-byte elements"));
-  }
+  if (straddler_bytes != 0) return NotWholeElementsError(TotalBytes(runs), element_bytes);
   return absl::OkStatus();
 }
 
